@@ -1,0 +1,3 @@
+"""leadflow: self-hosted lead generation and lead qualification."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,83 @@
+"""The ASGI application: API, web UI and static assets in one FastAPI app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from leadflow import __version__
+from leadflow.auth.deps import LoginRequired
+from leadflow.auth.service import AuthError
+from leadflow.campaigns.service import CampaignError
+from leadflow.config import get_settings
+from leadflow.leads.service import LeadError
+from leadflow.web.errors import field_error, on_validation_error
+from leadflow.web.limits import BodyLimitMiddleware
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app() -> FastAPI:
+    """Build the application (routers, error handlers, middleware)."""
+    settings = get_settings()
+    app = FastAPI(
+        title="leadflow",
+        version=__version__,
+        description="Self-hosted lead generation and lead qualification. Authenticate with "
+        "`Authorization: Bearer <token>` (create one with `leadflow token create`).",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       upload_bytes=settings.max_upload_bytes)
+
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+
+    @app.exception_handler(LeadError)
+    @app.exception_handler(CampaignError)
+    async def _domain_error(request: Request, exc: LeadError | CampaignError) -> JSONResponse:
+        return field_error(exc.status, exc.field, str(exc))
+
+    @app.exception_handler(AuthError)
+    async def _auth_error(request: Request, exc: AuthError) -> JSONResponse:
+        return field_error(422, exc.field, str(exc))
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"ok": True, "version": __version__}
+
+    from leadflow.campaigns.api import router as campaigns_api
+    from leadflow.leads.api import router as leads_api
+    from leadflow.web.views import router as web_views
+
+    app.include_router(leads_api)
+    app.include_router(campaigns_api)
+    app.include_router(web_views)
+    for module in _optional_view_modules():
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _optional_view_modules():
+    """Domain UI routers (leads, campaigns, imports) that exist in this build."""
+    import importlib
+
+    for name in ("leadflow.leads.views", "leadflow.campaigns.views", "leadflow.auth.views"):
+        try:
+            yield importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise

@@ -1,0 +1,1 @@
+"""Campaigns, their channels and UTM mapping, and the daily spend ledger."""

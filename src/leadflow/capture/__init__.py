@@ -1,0 +1,1 @@
+"""Forms, landing pages and submissions (the ways leads arrive)."""

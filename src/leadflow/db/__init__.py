@@ -1,0 +1,1 @@
+"""Database base classes, engine, sessions and migrations."""

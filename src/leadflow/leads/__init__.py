@@ -1,0 +1,1 @@
+"""Leads: contact data, source, consent, timeline; their import and export."""

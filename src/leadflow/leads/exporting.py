@@ -1,0 +1,61 @@
+"""CSV export of any filtered lead list, in batches (Polars writes each batch at once)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import polars as pl
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from leadflow.leads.models import TOUCH_FIELDS, Lead
+from leadflow.leads.schemas import LeadFilter
+from leadflow.leads.service import _filtered, _order
+
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "id", "email", "external_id", "first_name", "last_name", "phone", "job_title", "company_name",
+    "industry", "company_size", "country", "city", "website", "stage", "outcome", "deal_value",
+    "lost_reason", "owner_id", "campaign_id", "fit_grade", "engagement_score",
+    "conversion_probability", "consent_email", "consent_tracking",
+    *(f"first_{f}" for f in TOUCH_FIELDS), *(f"last_{f}" for f in TOUCH_FIELDS),
+    "created_at", "updated_at", "converted_at", "last_activity_at", "properties",
+)
+BATCH_ROWS = 50_000
+
+
+def export_query(session: Session, filter: LeadFilter):
+    columns = [getattr(Lead, c) for c in EXPORT_COLUMNS]
+    return _filtered(session, filter).with_only_columns(*columns).order_by(*_order(filter))
+
+
+def iter_csv(engine: Engine, filter: LeadFilter, *, batch_rows: int = BATCH_ROWS) -> Iterator[bytes]:
+    """The CSV (header first) of every lead matching FILTER, as byte chunks."""
+    with Session(engine) as session:
+        stmt = export_query(session, filter)
+        result = session.execute(stmt.execution_options(yield_per=batch_rows))
+        header = True
+        for rows in result.partitions(batch_rows):
+            frame = pl.DataFrame([tuple(r) for r in rows], schema=list(EXPORT_COLUMNS), orient="row",
+                                 infer_schema_length=None)
+            if "properties" in frame.columns:
+                frame = frame.with_columns(
+                    pl.col("properties").map_elements(_props_json, return_dtype=pl.String)
+                    if frame.schema["properties"] != pl.String else pl.col("properties")
+                )
+            buf = io.BytesIO()
+            frame.write_csv(buf, include_header=header, datetime_format="%Y-%m-%dT%H:%M:%SZ")
+            header = False
+            yield buf.getvalue()
+        if header:
+            yield (",".join(EXPORT_COLUMNS) + "\n").encode()
+
+
+def _props_json(value) -> str:
+    import json
+
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

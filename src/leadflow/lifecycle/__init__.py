@@ -1,0 +1,1 @@
+"""Lifecycle stages and the one function that moves a lead between them."""
