@@ -26,9 +26,15 @@ from leadflow.db.session import get_engine, get_sessionmaker, reset_engine_cache
 X_EDUCATION_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "x_education_leads.csv"
 
 
+def _schema_name() -> str:
+    """The PostgreSQL schema of this test process: one per xdist worker (and per LEADFLOW_TEST_SCHEMA)."""
+    base = os.environ.get("LEADFLOW_TEST_SCHEMA", "t")
+    return f"{base}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
 def _test_url(tmp_root: Path) -> str:
     url = os.environ.get("LEADFLOW_TEST_DATABASE_URL")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    worker = _schema_name()
     if url:
         if url.startswith("postgresql"):
             # One schema per xdist worker, so parallel workers never share tables.
@@ -49,7 +55,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     reset_engine_cache()
     eng = get_engine()
     if eng.dialect.name == "postgresql":
-        schema = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        schema = _schema_name()
         with eng.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
