@@ -38,6 +38,10 @@ def create_app() -> FastAPI:
 
     app.add_exception_handler(RequestValidationError, on_validation_error)
 
+    from leadflow.web.render import PageError, on_page_error
+
+    app.add_exception_handler(PageError, on_page_error)
+
     @app.exception_handler(LeadError)
     @app.exception_handler(CampaignError)
     async def _domain_error(request: Request, exc: LeadError | CampaignError) -> JSONResponse:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from leadflow.auth.deps import DB, UiUser
 from leadflow.auth.service import authenticate
 from leadflow.auth.sessions import csrf_ok, end_session, read_session, start_session
-from leadflow.web.render import NAV, render
+from leadflow.web.render import NAV, csrf_failed, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,11 +46,12 @@ def login_submit(
     return response
 
 
-@router.post("/logout")
-def logout(request: Request, csrf_token: str = Form("")) -> RedirectResponse:
+@router.post("/logout", response_model=None)
+def logout(request: Request, csrf_token: str = Form("")) -> RedirectResponse | HTMLResponse:
+    if not csrf_ok(request, csrf_token):
+        return csrf_failed(request)
     response = RedirectResponse("/login", status_code=303)
-    if csrf_ok(request, csrf_token):
-        end_session(response)
+    end_session(response)
     return response
 
 
@@ -62,11 +63,18 @@ def dashboard(request: Request, user: UiUser, db: DB) -> HTMLResponse:
 
 
 _COMING = {
-    "forms": "Forms and hosted landing pages arrive with lead capture.",
-    "scoring": "Fit grades, engagement scores and backtests arrive with qualification.",
-    "sales": "The sales-ready inbox, assignment and SLAs arrive with the sales handoff.",
-    "nurture": "Nurture sequences and re-engagement arrive with nurturing.",
-    "settings": "Users, API tokens and workspace settings.",
+    "forms": ("Forms and hosted landing pages arrive with lead capture.",
+              ["Embeddable forms and hosted landing pages", "Lead magnets delivered and tracked",
+               "Spam defence and consent text versions"]),
+    "scoring": ("Fit grades, engagement scores and backtests arrive with qualification.",
+                ["Fit grade A to D against your ideal customer profile", "Engagement score with time decay",
+                 "Predicted conversion probability, explained"]),
+    "sales": ("The sales-ready inbox, assignment and SLAs arrive with the sales handoff.",
+              ["A prioritized inbox of sales-ready leads", "Round-robin and rule-based assignment",
+               "SLA timers and escalations"]),
+    "nurture": ("Nurture sequences and re-engagement arrive with nurturing.",
+                ["Email sequences with steps and exits", "Re-engagement of leads that went quiet",
+                 "Opens, clicks and bounces on the timeline"]),
 }
 
 
@@ -74,7 +82,9 @@ def _coming_soon(key: str):
     label = dict((k, lbl) for k, lbl, _ in NAV)[key]
 
     def view(request: Request, user: UiUser) -> HTMLResponse:
-        return render(request, "coming_soon.html", {"title": label, "message": _COMING[key]}, active=key)
+        message, items = _COMING[key]
+        return render(request, "coming_soon.html", {"title": label, "message": message, "items": items},
+                      active=key)
 
     return view
 
