@@ -46,6 +46,9 @@ class Lead(Base):
     __table_args__ = (
         Index("ix_leads_created_at", "created_at"),
         Index("ix_leads_stage_created_at", "stage", "created_at"),
+        # Stage and source together is the commonest combined filter; without it SQLite counts
+        # by visiting every row of the channel (about 0.4 s on a million leads).
+        Index("ix_leads_stage_channel_created_at", "stage", "first_channel", "created_at"),
         Index("ix_leads_channel_created_at", "first_channel", "created_at"),
         Index("ix_leads_campaign_created_at", "campaign_id", "created_at"),
         Index("ix_leads_owner_created_at", "owner_id", "created_at"),

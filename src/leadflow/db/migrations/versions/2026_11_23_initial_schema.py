@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 12:45:44.887367
 """
 
@@ -215,6 +215,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_leads_outcome'), ['outcome'], unique=False)
         batch_op.create_index('ix_leads_owner_created_at', ['owner_id', 'created_at'], unique=False)
         batch_op.create_index('ix_leads_stage_created_at', ['stage', 'created_at'], unique=False)
+        batch_op.create_index('ix_leads_stage_channel_created_at', ['stage', 'first_channel', 'created_at'], unique=False)
         batch_op.create_index('ix_leads_updated_at', ['updated_at'], unique=False)
 
     op.create_table('consent_records',
@@ -294,6 +295,7 @@ def downgrade() -> None:
     op.drop_table('consent_records')
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.drop_index('ix_leads_updated_at')
+        batch_op.drop_index('ix_leads_stage_channel_created_at')
         batch_op.drop_index('ix_leads_stage_created_at')
         batch_op.drop_index('ix_leads_owner_created_at')
         batch_op.drop_index(batch_op.f('ix_leads_outcome'))
