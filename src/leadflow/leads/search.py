@@ -8,16 +8,30 @@ finds "jo@acme.io".
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sqlalchemy import ColumnElement, Connection, text
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import literal_column
+
+# Accents folded the same way on both engines ("maria" finds "María"): SQLite's tokenizer drops
+# diacritics; PostgreSQL gets translate(), which is immutable and so can sit in an index (the
+# unaccent extension would need a superuser to install).
+_ACCENTED = "áàâäãåāéèêëēíìîïīóòôöõøōúùûüūñçýÿ"
+_PLAIN = "aaaaaaaeeeeeiiiiiooooooouuuuuncyy"
 
 # The tsvector expression is repeated verbatim in the query so PostgreSQL uses the GIN index.
 PG_DOCUMENT = (
-    "to_tsvector('simple'::regconfig, regexp_replace(lower("
+    "to_tsvector('simple'::regconfig, regexp_replace(translate(lower("
     "coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || "
-    "coalesce(email, '') || ' ' || coalesce(company_name, '')), '[^[:alnum:]]+', ' ', 'g'))"
+    f"coalesce(email, '') || ' ' || coalesce(company_name, '')), '{_ACCENTED}', '{_PLAIN}'), "
+    "'[^[:alnum:]]+', ' ', 'g'))"
 )
+
+# With more matches than this, walking the sort index and probing the match set finds a page
+# faster than loading every match and sorting it; with fewer, the opposite. Measured on 1M leads
+# (SQLite): 41k matches 13 ms walking vs 101 ms sorting; 0 matches 147 ms walking vs 0.2 ms.
+WALK_SORT_INDEX_ABOVE = 2_000
 
 _SQLITE_DDL = [
     "CREATE VIRTUAL TABLE leads_fts USING fts5("
@@ -57,19 +71,38 @@ def drop_search_index(conn: Connection) -> None:
 
 
 def query_terms(q: str) -> list[str]:
-    """The words of a search box entry, lowercased, punctuation dropped."""
-    return [t for t in re.split(r"[^\w]+", q.lower()) if t][:8]
+    """The words of a search box entry, lowercased, accents and punctuation dropped."""
+    decomposed = unicodedata.normalize("NFKD", q.lower())
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return [t for t in re.split(r"[^\w]+", folded) if t][:8]
 
 
-def search_condition(dialect: str, q: str, id_column) -> ColumnElement[bool] | None:
-    """A WHERE condition matching leads whose words start with every term of Q."""
+def _fts_query(terms: list[str]) -> str:
+    return " AND ".join(f'"{t}"*' for t in terms)
+
+
+def count_matches(session: Session, q: str) -> int | None:
+    """How many leads match Q, straight from the full-text index (SQLite only; else None)."""
+    terms = query_terms(q)
+    if not terms or session.get_bind().dialect.name != "sqlite":
+        return None
+    stmt = text("SELECT count(*) FROM leads_fts WHERE leads_fts MATCH :fts_q").bindparams(fts_q=_fts_query(terms))
+    return int(session.scalar(stmt) or 0)
+
+
+def search_condition(dialect: str, q: str, id_column, *, walk_sort_index: bool = False) -> ColumnElement[bool] | None:
+    """A WHERE condition matching leads whose words start with every term of Q.
+
+    With walk_sort_index, SQLite is kept from driving the query by the match list (the unary
+    plus hides the rowid from the planner), so it walks the ORDER BY index instead.
+    """
     terms = query_terms(q)
     if not terms:
         return None
     if dialect == "sqlite":
-        match = " AND ".join(f'"{t}"*' for t in terms)
-        return id_column.in_(
-            text("SELECT rowid FROM leads_fts WHERE leads_fts MATCH :fts_q").bindparams(fts_q=match)
+        column = literal_column("+leads.id") if walk_sort_index else id_column
+        return column.in_(
+            text("SELECT rowid FROM leads_fts WHERE leads_fts MATCH :fts_q").bindparams(fts_q=_fts_query(terms))
         )
     tsq = " & ".join(f"{t}:*" for t in terms)
     return literal_column(PG_DOCUMENT).op("@@")(

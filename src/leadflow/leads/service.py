@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from leadflow.db.base import utcnow
@@ -22,8 +22,9 @@ from leadflow.leads.normalize import (
     normalize_phone,
 )
 from leadflow.leads.schemas import EventIn, LeadCreate, LeadFilter, LeadUpdate, Touch
-from leadflow.leads.search import search_condition
+from leadflow.leads.search import WALK_SORT_INDEX_ABOVE, count_matches, search_condition
 from leadflow.lifecycle.service import move_to_stage, record_initial_stage
+from leadflow.lifecycle.stages import STAGE_BY_KEY
 
 
 class LeadError(ValueError):
@@ -154,8 +155,10 @@ def create_lead(
     """A new lead; LeadError (409) when its email or external id is taken."""
     if not data.email and not data.external_id:
         raise LeadError("a lead needs an email or an external_id", field="email")
-    if find_lead(session, email=data.email, external_id=data.external_id) is not None:
-        raise LeadError("a lead with this email or external_id exists; use upsert", field="email", status=409)
+    existing = find_lead(session, email=data.email, external_id=data.external_id)
+    if existing is not None:
+        field = "email" if data.email and existing.email == data.email else "external_id"
+        raise LeadError(f"a lead with this {field} exists; use upsert", field=field, status=409)
     return upsert_lead(session, data=data, actor_type=actor_type, actor_id=actor_id).lead
 
 
@@ -168,6 +171,11 @@ def upsert_lead(
         raise LeadError("a lead needs an email or an external_id", field="email")
     lead = find_lead(session, email=data.email, external_id=data.external_id)
     created = lead is None
+    if lead is not None and data.external_id and lead.external_id is None:
+        owner = find_lead(session, email=None, external_id=data.external_id)
+        if owner is not None and owner.id != lead.id:
+            raise LeadError(f"external_id {data.external_id!r} belongs to another lead (id {owner.id})",
+                            field="external_id", status=409)
     now = utcnow()
     fields = _incoming(session, data, lead.country if lead else None)
     fields.update(_touch_columns("first", data.first_touch or data.last_touch))
@@ -222,6 +230,11 @@ def update_lead(
     """Apply DATA to LEAD (explicit edits overwrite any field); the changed field names."""
     fields = _incoming(session, data, lead.country)
     fields.update(_touch_columns("last", data.last_touch))
+    for name in ("consent_email", "consent_tracking"):
+        if name in fields and fields[name] is None:
+            raise LeadError("consent cannot be emptied; send granted, denied or unknown", field=name)
+    if "email" in fields and fields["email"] is None and not lead.external_id:
+        raise LeadError("a lead needs an email or an external_id; this one has no external_id", field="email")
     if data.email and data.email != lead.email:
         other = find_lead(session, email=data.email, external_id=None)
         if other is not None and other.id != lead.id:
@@ -258,11 +271,11 @@ def delete_lead(session: Session, *, lead: Lead) -> None:
 
 # ---- listing ---------------------------------------------------------------------------------
 
-def _filtered(session: Session, f: LeadFilter) -> Select:
+def _filtered(session: Session, f: LeadFilter, *, walk_sort_index: bool = False) -> Select:
     stmt = select(Lead)
     cond = []
     if f.q:
-        c = search_condition(session.get_bind().dialect.name, f.q, Lead.id)
+        c = search_condition(session.get_bind().dialect.name, f.q, Lead.id, walk_sort_index=walk_sort_index)
         if c is not None:
             cond.append(c)
     if f.stage:
@@ -288,18 +301,22 @@ def _filtered(session: Session, f: LeadFilter) -> Select:
         cond.append(Lead.country.in_([c.upper() for c in f.country]))
     if f.created_from:
         cond.append(Lead.created_at >= datetime.combine(f.created_from, time.min))
-    if f.created_to:
+    # The last representable day has no next day to compare with, and needs no bound anyway.
+    if f.created_to and f.created_to < date.max:
         cond.append(Lead.created_at < datetime.combine(f.created_to + timedelta(days=1), time.min))
     return stmt.where(*cond) if cond else stmt
 
 
 def _order(f: LeadFilter):
     desc = f.sort.startswith("-")
-    column = getattr(Lead, f.sort.lstrip("-"))
-    if f.sort.lstrip("-") == "last_name":
+    key = f.sort.lstrip("-")
+    if key == "last_name":
         cols = [Lead.last_name, Lead.first_name]
+    elif key == "stage":
+        # Stages sort in funnel order (their position), not alphabetically.
+        cols = [case({k: d.position for k, d in STAGE_BY_KEY.items()}, value=Lead.stage, else_=0)]
     else:
-        cols = [column]
+        cols = [getattr(Lead, key)]
     cols.append(Lead.id)
     return [c.desc() if desc else c.asc() for c in cols]
 
@@ -313,8 +330,12 @@ def list_leads(
     session: Session, *, filter: LeadFilter, page: int = 1, page_size: int = 50
 ) -> tuple[int, Sequence[Lead]]:
     """(all leads matching FILTER, the leads of PAGE) in FILTER's order."""
-    total = count_leads(session, filter=filter)
-    stmt = _filtered(session, filter).order_by(*_order(filter)).offset((page - 1) * page_size).limit(page_size)
+    matches = count_matches(session, filter.q) if filter.q else None
+    search_only = not filter.model_dump(exclude={"q", "sort"}, exclude_none=True)
+    total = matches if matches is not None and search_only else count_leads(session, filter=filter)
+    walk = matches is not None and matches > WALK_SORT_INDEX_ABOVE
+    stmt = (_filtered(session, filter, walk_sort_index=walk).order_by(*_order(filter))
+            .offset((page - 1) * page_size).limit(page_size))
     return total, session.scalars(stmt).all()
 
 
