@@ -27,11 +27,19 @@ def _register_domain_apps() -> None:
     register_demo(app)
 
 
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         console.print(__version__)
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    # Eager, so `leadflow --version` answers before Click asks for a command.
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """leadflow: self-hosted lead generation and lead qualification."""
 
 
 @app.command()

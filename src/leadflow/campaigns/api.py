@@ -18,12 +18,14 @@ from leadflow.campaigns.service import (
     list_spend,
     record_spend,
 )
+from leadflow.leads.schemas import MAX_ID
 
 router = APIRouter(prefix="/api/v1", tags=["campaigns"])
 
 
 def campaign_or_404(campaign_id: int, db: DB) -> Campaign:
-    campaign = get_campaign(db, campaign_id=campaign_id)
+    # A number beyond the 32-bit key names no campaign (and would overflow the query).
+    campaign = get_campaign(db, campaign_id=campaign_id) if 1 <= campaign_id <= MAX_ID else None
     if campaign is None:
         raise HTTPException(404, f"campaign_id: no campaign with id {campaign_id}")
     return campaign

@@ -6,15 +6,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from leadflow.campaigns.models import CHANNELS
-from leadflow.leads.schemas import UtcDatetime
+from leadflow.leads.schemas import InputModel, UtcDatetime
 
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
 
 
-class CampaignIn(BaseModel):
+class CampaignIn(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
@@ -27,14 +27,17 @@ class CampaignIn(BaseModel):
     budget: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
     description: str = Field("", max_length=5000)
 
-    @model_validator(mode="after")
-    def _dates(self) -> CampaignIn:
-        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+    @field_validator("ends_on")
+    @classmethod
+    def _ends_after_start(cls, v: date | None, info: ValidationInfo) -> date | None:
+        # A field validator (not a model one) so the error names ends_on.
+        start = info.data.get("starts_on")
+        if v and start and v < start:
             raise ValueError("ends_on is before starts_on")
-        return self
+        return v
 
 
-class CampaignPatch(BaseModel):
+class CampaignPatch(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -64,9 +67,7 @@ class CampaignOut(BaseModel):
     created_at: UtcDatetime
 
 
-class SpendIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SpendIn(InputModel):
     day: date
     amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
 

@@ -37,8 +37,12 @@ from leadflow.lifecycle.service import list_stage_changes
 router = APIRouter(prefix="/api/v1", tags=["leads"])
 
 
+# Lead ids are 64-bit; a larger number in the path names no lead (and would overflow the query).
+_MAX_LEAD_ID = 2**63 - 1
+
+
 def lead_or_404(lead_id: int, db: DB) -> Lead:
-    lead = get_lead(db, lead_id=lead_id)
+    lead = get_lead(db, lead_id=lead_id) if 1 <= lead_id <= _MAX_LEAD_ID else None
     if lead is None:
         raise HTTPException(404, f"lead_id: no lead with id {lead_id}")
     return lead
@@ -131,7 +135,7 @@ def api_append_event(lead: LeadDep, data: EventIn, db: DB, user: ApiUser, respon
 @router.get("/leads/{lead_id}/events", response_model=list[EventOut], summary="A lead's timeline, newest first")
 def api_list_events(
     lead: LeadDep, db: DB, user: ApiUser,
-    limit: int = Query(200, ge=1, le=1000), before_id: int | None = Query(None),
+    limit: int = Query(200, ge=1, le=1000), before_id: int | None = Query(None, ge=1, le=_MAX_LEAD_ID),
 ) -> list[EventOut]:
     return [EventOut.model_validate(e) for e in list_events(db, lead_id=lead.id, limit=limit, before_id=before_id)]
 

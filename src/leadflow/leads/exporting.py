@@ -35,14 +35,12 @@ def iter_csv(engine: Engine, filter: LeadFilter, *, batch_rows: int = BATCH_ROWS
         stmt = export_query(session, filter)
         result = session.execute(stmt.execution_options(yield_per=batch_rows))
         header = True
+        props_at = EXPORT_COLUMNS.index("properties")
         for rows in result.partitions(batch_rows):
-            frame = pl.DataFrame([tuple(r) for r in rows], schema=list(EXPORT_COLUMNS), orient="row",
-                                 infer_schema_length=None)
-            if "properties" in frame.columns:
-                frame = frame.with_columns(
-                    pl.col("properties").map_elements(_props_json, return_dtype=pl.String)
-                    if frame.schema["properties"] != pl.String else pl.col("properties")
-                )
+            # Properties become JSON text before Polars sees them: left as dicts they would be
+            # inferred as one struct, adding every other row's keys as nulls and casting values.
+            data = [(*r[:props_at], _props_json(r[props_at]), *r[props_at + 1:]) for r in rows]
+            frame = pl.DataFrame(data, schema=list(EXPORT_COLUMNS), orient="row", infer_schema_length=None)
             buf = io.BytesIO()
             frame.write_csv(buf, include_header=header, datetime_format="%Y-%m-%dT%H:%M:%SZ")
             header = False

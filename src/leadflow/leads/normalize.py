@@ -45,7 +45,8 @@ def clean_text(raw: object, *, max_length: int = 255) -> str | None:
     value = " ".join(value.split())
     if not value:
         return None
-    return value[:max_length]
+    # Cutting can leave a space at the end; strip after cutting, not only before.
+    return value[:max_length].rstrip()
 
 
 def clean_name(raw: object) -> str | None:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+)
 
 from leadflow.leads.normalize import (
     InvalidValue,
@@ -30,11 +39,61 @@ UtcDatetime = Annotated[datetime, PlainSerializer(_as_utc, return_type=str | Non
 
 def _to_naive_utc(value: datetime) -> datetime:
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+        try:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError("date is out of range once converted to UTC") from None
     return value
 
 
 InputDatetime = Annotated[datetime, AfterValidator(_to_naive_utc)]
+
+# Largest id a client may send: users and campaigns have 32-bit keys on PostgreSQL, and a
+# larger number would overflow the column instead of simply matching nothing.
+MAX_ID = 2_147_483_647
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _storable(value: Any) -> Any:
+    """VALUE unchanged if every database can store it; ValueError naming what cannot be stored."""
+    # PostgreSQL refuses NUL in text and JSONB, and JSON has no NaN or Infinity: without this
+    # check such input passes validation and fails in the database. A loop, not recursion, so
+    # deeply nested JSON cannot exhaust the stack.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValueError("text cannot contain NUL (\\u0000) characters")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ValueError("numbers must be finite (no NaN or Infinity)")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+    return value
+
+
+class InputModel(BaseModel):
+    """Base of request bodies and filters: unknown keys refused, unstorable values refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _only_storable(cls, v: Any, info: ValidationInfo) -> Any:
+        if isinstance(v, dict) and _holds_input_model(cls.model_fields[info.field_name].annotation):
+            return v  # the nested model checks its own fields, naming them
+        return _storable(v)
+
+
+def _holds_input_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, InputModel):
+        return True
+    return any(_holds_input_model(a) for a in get_args(annotation))
+
 
 Stage = Literal["suspect", "prospect", "mql", "sql", "customer", "disqualified", "recycled"]
 Consent = Literal["granted", "denied", "unknown"]
@@ -51,10 +110,8 @@ def _wrap(fn):
     return check
 
 
-class Touch(BaseModel):
+class Touch(InputModel):
     """Where a visit came from: UTM fields, referrer, landing page."""
-
-    model_config = ConfigDict(extra="forbid")
 
     channel: str | None = Field(None, max_length=32)
     source: str | None = Field(None, max_length=200, description="utm_source")
@@ -66,7 +123,7 @@ class Touch(BaseModel):
     landing_page: str | None = Field(None, max_length=2000)
 
 
-class LeadFields(BaseModel):
+class LeadFields(InputModel):
     """Contact and company fields shared by create, upsert and update."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -83,7 +140,7 @@ class LeadFields(BaseModel):
     )
     city: str | None = Field(None, max_length=120)
     website: str | None = Field(None, max_length=255)
-    owner_id: int | None = None
+    owner_id: DbId | None = None
     deal_value: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
     lost_reason: str | None = Field(None, max_length=200)
     consent_email: Consent | None = None
@@ -122,7 +179,7 @@ class LeadCreate(LeadFields):
     outcome: Outcome | None = None
     first_touch: Touch | None = None
     last_touch: Touch | None = None
-    campaign_id: int | None = None
+    campaign_id: DbId | None = None
     created_at: InputDatetime | None = Field(None, description="When the lead first appeared (default now).")
 
 
@@ -134,7 +191,7 @@ class LeadUpdate(LeadFields):
     stage_reason: str | None = Field(None, max_length=500)
     outcome: Outcome | None = None
     last_touch: Touch | None = None
-    campaign_id: int | None = None
+    campaign_id: DbId | None = None
 
 
 class LeadOut(BaseModel):
@@ -209,9 +266,7 @@ EVENT_TYPES = (
 )
 
 
-class EventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EventIn(InputModel):
     type: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. page_view, download, webinar")
     occurred_at: InputDatetime | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
@@ -268,16 +323,14 @@ SORTS = (
 )
 
 
-class LeadFilter(BaseModel):
+class LeadFilter(InputModel):
     """The filters of the leads list, identical in the UI, the API, the CLI and exports."""
-
-    model_config = ConfigDict(extra="forbid")
 
     q: str | None = Field(None, max_length=200, description="Words that start a name, email or company.")
     stage: list[Stage] | None = None
     channel: list[str] | None = Field(None, description="First-touch channel (the lead's source).")
-    campaign_id: list[int] | None = None
-    owner_id: list[int] | None = Field(None, description="0 means unassigned.")
+    campaign_id: list[DbId] | None = None
+    owner_id: list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None = Field(None, description="0 means unassigned.")
     outcome: list[Literal["won", "lost", "open"]] | None = None
     country: list[str] | None = None
     created_from: date | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 
@@ -24,6 +25,7 @@ class BodyLimitMiddleware:
             return await _too_large(send, limit)
         seen = 0
         refused = False
+        started = False
 
         async def limited_receive():
             nonlocal seen, refused
@@ -35,11 +37,19 @@ class BodyLimitMiddleware:
                     raise _TooLarge()
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            if refused:
-                await _too_large(send, limit)
+        async def guarded_send(message):
+            nonlocal started
+            # The framework may catch _TooLarge and answer "400 error parsing the body"
+            # itself; a body we cut off gets our 413 instead.
+            if refused and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with contextlib.suppress(_TooLarge):
+            await self.app(scope, limited_receive, guarded_send)
+        if refused and not started:
+            await _too_large(send, limit)
 
 
 class _TooLarge(Exception):
