@@ -115,6 +115,10 @@ def list_tokens(session: Session, *, user_id: int | None = None) -> list[ApiToke
     return list(session.scalars(stmt))
 
 
+def get_token(session: Session, *, token_id: int) -> ApiToken | None:
+    return session.get(ApiToken, token_id)
+
+
 def revoke_token(session: Session, *, token: ApiToken) -> None:
     token.revoked_at = utcnow()
     session.flush()

@@ -9,7 +9,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from leadflow.auth.deps import DB, UiUser
 from leadflow.auth.models import ApiToken, User
-from leadflow.auth.service import AuthError, create_token, list_tokens, list_users, revoke_token
+from leadflow.auth.service import (
+    AuthError,
+    create_token,
+    get_token,
+    list_tokens,
+    list_users,
+    revoke_token,
+)
 from leadflow.auth.sessions import csrf_ok
 from leadflow.web.render import PageError, csrf_failed, redirect, render
 
@@ -46,7 +53,7 @@ def token_create(request: Request, user: UiUser, db: DB, name: str = Form(""), c
 
 
 def token_or_404(token_id: int, user: UiUser, db: DB) -> ApiToken:
-    token = db.get(ApiToken, token_id) if 1 <= token_id <= 2**63 - 1 else None
+    token = get_token(db, token_id=token_id) if 1 <= token_id <= 2**63 - 1 else None
     if token is None or (user.role != "admin" and token.user_id != user.id):
         raise PageError(404, "Token not found", f"There is no API token with id {token_id}.")
     return token

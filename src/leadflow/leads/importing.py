@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from leadflow.config import get_settings
 from leadflow.db.base import utcnow
@@ -38,7 +39,7 @@ from leadflow.leads.import_reader import (
     utf8_copy,
 )
 from leadflow.leads.import_store import ImportContext, write_batch
-from leadflow.leads.models import LeadImport
+from leadflow.leads.models import ImportRejection, LeadImport
 
 __all__ = ["LEAD_FIELDS", "CsvPreview", "ImportFailed", "ImportInterrupted", "ImportResult", "ValidationSummary",
            "cli_import", "import_csv", "preview_csv", "validate_csv"]
@@ -425,3 +426,30 @@ def _print_dry_run(summary: ValidationSummary, *, as_json: bool, console, table_
                   highlight=False)
     for i in summary.first_issues:
         console.print(f"  {i['severity']} row {i['row']}, column {i['column']!r}: {i['reason']}", highlight=False)
+
+
+def get_import(session: Session, *, import_id: int) -> LeadImport | None:
+    """One import run by id."""
+    return session.get(LeadImport, import_id)
+
+
+def list_imports(session: Session, *, limit: int = 20) -> list[LeadImport]:
+    """The most recent import runs, newest first."""
+    return list(session.scalars(select(LeadImport).order_by(LeadImport.id.desc()).limit(limit)))
+
+
+def list_rejections(session: Session, *, import_id: int, limit: int = 20) -> list[ImportRejection]:
+    """The rows an import refused or warned about, in file order."""
+    return list(session.scalars(
+        select(ImportRejection).where(ImportRejection.import_id == import_id)
+        .order_by(ImportRejection.row_number, ImportRejection.id).limit(limit)
+    ))
+
+
+def count_rejections(session: Session, *, import_id: int) -> dict[str, int]:
+    """{severity: rows} for one import ("error" rows were refused, "warning" rows kept)."""
+    rows = session.execute(
+        select(ImportRejection.severity, func.count()).where(ImportRejection.import_id == import_id)
+        .group_by(ImportRejection.severity)
+    ).all()
+    return {severity: int(n) for severity, n in rows}

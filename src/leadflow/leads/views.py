@@ -15,8 +15,6 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
 from pydantic import ValidationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from leadflow.auth.deps import DB, UiUser
 from leadflow.auth.service import list_users
@@ -28,7 +26,17 @@ from leadflow.db.base import utcnow
 from leadflow.db.session import get_engine
 from leadflow.leads.api import lead_filter
 from leadflow.leads.exporting import iter_csv
-from leadflow.leads.models import ImportRejection, Lead, LeadImport
+from leadflow.leads.importing import (
+    LEAD_FIELDS,
+    ImportFailed,
+    count_rejections,
+    get_import,
+    import_csv,
+    list_imports,
+    list_rejections,
+    preview_csv,
+)
+from leadflow.leads.models import Lead, LeadImport
 from leadflow.leads.schemas import LeadFilter, LeadUpdate
 from leadflow.leads.service import (
     LeadError,
@@ -191,13 +199,9 @@ def _upload_path(token: str) -> Path:
     return path
 
 
-def _recent_imports(session: Session, limit: int = 8) -> list[LeadImport]:
-    return list(session.scalars(select(LeadImport).order_by(LeadImport.id.desc()).limit(limit)))
-
-
 @router.get("/leads/import", response_class=HTMLResponse)
 def import_page(request: Request, user: UiUser, db: DB) -> HTMLResponse:
-    imports = [(i, _display_name(i.filename)) for i in _recent_imports(db)]
+    imports = [(i, _display_name(i.filename)) for i in list_imports(db, limit=8)]
     return render(request, "leads/import_upload.html", {"imports": imports}, active="leads")
 
 
@@ -223,8 +227,6 @@ def import_upload(
 
 
 def _preview_context(token: str, path: Path, overrides: dict[str, str] | None) -> dict:
-    from leadflow.leads.importing import LEAD_FIELDS, preview_csv
-
     preview = preview_csv(path, overrides=overrides, sample=10)
     name_file = path.with_suffix(".name")
     rows = []
@@ -243,8 +245,6 @@ def _slug(header: str) -> str:
 
 @router.get("/leads/import/{token}", response_class=HTMLResponse)
 def import_preview(request: Request, token: str, user: UiUser) -> HTMLResponse:
-    from leadflow.leads.importing import ImportFailed
-
     path = _upload_path(token)
     try:
         ctx = _preview_context(token, path, None)
@@ -258,8 +258,6 @@ def import_run(
     request: Request, token: str, user: UiUser, csrf_token: str = Form(""), action: str = Form("preview"),
     header: list[str] = Form([]), target: list[str] = Form([]),
 ) -> RedirectResponse | HTMLResponse:
-    from leadflow.leads.importing import ImportFailed, import_csv
-
     if not csrf_ok(request, csrf_token):
         return csrf_failed(request)
     path = _upload_path(token)
@@ -281,7 +279,7 @@ def import_run(
 
 
 def import_or_404(import_id: int, db: DB) -> LeadImport:
-    row = db.get(LeadImport, import_id) if 1 <= import_id <= MAX_ID else None
+    row = get_import(db, import_id=import_id) if 1 <= import_id <= MAX_ID else None
     if row is None:
         raise PageError(404, "Import not found", f"There is no import with id {import_id}.")
     return row
@@ -292,11 +290,8 @@ ImportDep = Annotated[LeadImport, Depends(import_or_404)]
 
 @router.get("/leads/imports/{import_id:int}", response_class=HTMLResponse)
 def import_result(request: Request, user: UiUser, imp: ImportDep, db: DB) -> HTMLResponse:
-    by_severity = dict(db.execute(
-        select(ImportRejection.severity, func.count()).where(ImportRejection.import_id == imp.id)
-        .group_by(ImportRejection.severity)).all())
-    rejections = db.scalars(select(ImportRejection).where(ImportRejection.import_id == imp.id)
-                            .order_by(ImportRejection.row_number, ImportRejection.id).limit(REJECTIONS_SHOWN)).all()
+    by_severity = count_rejections(db, import_id=imp.id)
+    rejections = list_rejections(db, import_id=imp.id, limit=REJECTIONS_SHOWN)
     return render(request, "leads/import_result.html", {
         "imp": imp, "filename": _display_name(imp.filename), "rejections": rejections, "warnings": by_severity.get("warning", 0),
         "errors": by_severity.get("error", 0), "has_report": _report_file(imp) is not None,
