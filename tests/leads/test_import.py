@@ -235,3 +235,28 @@ def test_lead_repeated_across_chunks_is_stable_on_reimport(engine_clean: Engine,
     again = import_csv(path)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
     assert _count(engine_clean, Event) == 0
+
+
+def test_row_with_more_values_than_the_header_is_rejected_whole(engine_clean: Engine, tmp_path: Path) -> None:
+    # An unquoted comma inside "Acme, Inc." shifts every later value one column to the right:
+    # the row is refused with all its values kept, never trimmed to fit the header.
+    path = tmp_path / "ragged.csv"
+    path.write_text(
+        "Email,Company,Country\n"
+        "ana@acme.io,Acme, Inc.,ES\n"
+        "bo@corp.io,Corp,FR\n"
+        "cy@corp.io,Corp\n"
+        "di@corp.io,Corp,DE,\n",  # a trailing empty field is common in exports, and harmless
+        encoding="utf-8",
+    )
+    result = import_csv(path)
+    assert (result.created, result.rejected) == (3, 1)
+    assert set(_leads(engine_clean)) == {"bo@corp.io", "cy@corp.io", "di@corp.io"}
+    with engine_clean.connect() as conn:
+        row, column, reason, raw = conn.execute(
+            select(ImportRejection.row_number, ImportRejection.column, ImportRejection.reason, ImportRejection.raw)
+        ).one()
+    assert (row, column) == (2, "(after the last column)")
+    assert "more values than the header" in reason
+    raw = raw if isinstance(raw, dict) else json.loads(raw)
+    assert raw["Email"] == "ana@acme.io" and raw["Country"] == " Inc." and raw["(after the last column)"] == "ES"

@@ -18,6 +18,7 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
 from leadflow.leads.attribution import classify_channel
 from leadflow.leads.import_mapping import PROPERTY_PREFIX
+from leadflow.leads.import_reader import EXTRA_COLUMN
 from leadflow.leads.models import TOUCH_FIELDS
 from leadflow.leads.normalize import (
     InvalidValue,
@@ -200,6 +201,8 @@ def normalize_batch(df: pl.DataFrame, *, plan: ColumnPlan, rows: pl.Series) -> N
     """Clean DF (columns c0..cN), reject bad rows, merge rows of the same lead; ROWS are their sheet row numbers."""
     n = df.height
     rows = rows.cast(pl.Int64).rename("row")
+    extra = df.get_column(EXTRA_COLUMN) if EXTRA_COLUMN in df.columns else None
+    df = df.drop(EXTRA_COLUMN, strict=False)
     blank = [pl.col(c).str.strip_chars() for c in df.columns]
     cleaned = df.with_columns(
         [pl.when(e.str.to_lowercase().is_in(list(PLACEHOLDERS)) | (e == "")).then(None).otherwise(pl.col(c)).alias(c)
@@ -221,6 +224,13 @@ def normalize_batch(df: pl.DataFrame, *, plan: ColumnPlan, rows: pl.Series) -> N
             "row", pl.lit(plan.header(field)).alias("column"), "value", "reason", pl.lit(severity).alias("severity"),
         ))
 
+    if extra is not None and extra.is_not_null().any():
+        issues.append(pl.DataFrame({"row": rows, "value": extra}).filter(extra.is_not_null()).select(
+            "row", pl.lit("(after the last column)").alias("column"), "value",
+            pl.lit(f"the row has more values than the header's {len(plan.keys)} columns "
+                   "(an unquoted delimiter inside a value?)").alias("reason"),
+            pl.lit("error").alias("severity"),
+        ))
     if "email" in plan.fields:
         email, err = normalize_email_series(col("email"))
         out["email"] = email
@@ -314,7 +324,7 @@ def normalize_batch(df: pl.DataFrame, *, plan: ColumnPlan, rows: pl.Series) -> N
     issue_frame = issue_frame.filter((pl.col("severity") == "error") | ~pl.col("row").is_in(rejected_rows.implode()))
     good = records.filter(~pl.col("row").is_in(rejected_rows.implode()))
     merged, duplicates = merge_duplicates(good, key="key")
-    issue_frame = _with_raw(issue_frame, df=df, plan=plan, rows=rows)
+    issue_frame = _with_raw(issue_frame, df=df, plan=plan, rows=rows, extra=extra)
     return NormalizedBatch(records=merged, issues=issue_frame.sort("row", maintain_order=True), rows=n,
                            rejected=rejected_rows.len(), duplicates=duplicates)
 
@@ -339,12 +349,17 @@ def merge_duplicates(records: pl.DataFrame, *, key: str) -> tuple[pl.DataFrame, 
     return pl.concat([single, merged]).sort("row"), dups.height - merged.height
 
 
-def _with_raw(issues: pl.DataFrame, *, df: pl.DataFrame, plan: ColumnPlan, rows: pl.Series) -> pl.DataFrame:
+def _with_raw(issues: pl.DataFrame, *, df: pl.DataFrame, plan: ColumnPlan, rows: pl.Series,
+              extra: pl.Series | None = None) -> pl.DataFrame:
     """Issues with the whole submitted row as JSON, so nothing a user sent is lost."""
     if issues.height == 0:
         return issues.with_columns(raw=pl.lit(None, dtype=pl.String))
     wanted = issues.get_column("row").unique().implode()
+    fields = [pl.col(f"c{i}").alias(k) for i, k in enumerate(plan.keys)]
+    if extra is not None:
+        df = df.with_columns(extra.alias(EXTRA_COLUMN))
+        fields.append(pl.col(EXTRA_COLUMN).alias("(after the last column)"))
     raw = df.with_columns(rows).filter(pl.col("row").is_in(wanted)).select(
-        "row", raw=pl.struct([pl.col(f"c{i}").alias(k) for i, k in enumerate(plan.keys)]).struct.json_encode(),
+        "row", raw=pl.struct(fields).struct.json_encode(),
     )
     return issues.join(raw, on="row", how="left", maintain_order="left")

@@ -137,12 +137,18 @@ def utf8_copy(path: Path, *, encoding: str, directory: Path) -> Path:
     return Path(tmp.name)
 
 
+# Values beyond the header's last column land here instead of being cut off, so such a row
+# (usually an unquoted delimiter that shifted every later value) is reported, never trimmed.
+EXTRA_COLUMN = "_extra"
+
+
 def scan(path: Path, *, fmt: CsvFormat) -> pl.LazyFrame:
-    """The data rows of a UTF-8 file as a lazy frame of string columns c0..cN (null for empty)."""
-    names = [f"c{i}" for i in range(len(fmt.headers))]
+    """The data rows of a UTF-8 file as string columns c0..cN plus EXTRA_COLUMN (null for empty)."""
+    schema = {f"c{i}": pl.String for i in range(len(fmt.headers))} | {EXTRA_COLUMN: pl.String}
     return pl.scan_csv(
-        path, separator=fmt.delimiter, has_header=True, new_columns=names, infer_schema=False,
-        truncate_ragged_lines=True, quote_char='"', raise_if_empty=False, encoding="utf8",
+        path, separator=fmt.delimiter, has_header=False, skip_rows=1, schema=schema,
+        missing_columns="insert", truncate_ragged_lines=True, quote_char='"', raise_if_empty=False,
+        encoding="utf8",
     )
 
 
