@@ -23,6 +23,20 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 )
 BATCH_ROWS = 50_000
 
+# A cell a spreadsheet would run as a formula (CSV injection): it starts with = or @, or with
+# + or - followed by anything but a number. Such cells get a leading apostrophe, which
+# spreadsheets show as text. Phone numbers like +34612345678 and negative amounts stay as they are.
+_FORMULA = r"^(?:[=@\t\r]|[+\-].*[^0-9 ().\-])"
+
+
+def _defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """FRAME with formula-looking text cells prefixed by an apostrophe."""
+    text_columns = [c for c, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(_FORMULA)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c in text_columns
+    )
+
 
 def export_query(session: Session, filter: LeadFilter):
     columns = [getattr(Lead, c) for c in EXPORT_COLUMNS]
@@ -40,7 +54,8 @@ def iter_csv(engine: Engine, filter: LeadFilter, *, batch_rows: int = BATCH_ROWS
             # Properties become JSON text before Polars sees them: left as dicts they would be
             # inferred as one struct, adding every other row's keys as nulls and casting values.
             data = [(*r[:props_at], _props_json(r[props_at]), *r[props_at + 1:]) for r in rows]
-            frame = pl.DataFrame(data, schema=list(EXPORT_COLUMNS), orient="row", infer_schema_length=None)
+            frame = _defuse_formulas(
+                pl.DataFrame(data, schema=list(EXPORT_COLUMNS), orient="row", infer_schema_length=None))
             buf = io.BytesIO()
             frame.write_csv(buf, include_header=header, datetime_format="%Y-%m-%dT%H:%M:%SZ")
             header = False
