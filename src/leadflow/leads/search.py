@@ -20,13 +20,33 @@ from sqlalchemy.sql import literal_column
 _ACCENTED = "áàâäãåāéèêëēíìîïīóòôöõøōúùûüūñçýÿ"
 _PLAIN = "aaaaaaaeeeeeiiiiiooooooouuuuuncyy"
 
-# The tsvector expression is repeated verbatim in the query so PostgreSQL uses the GIN index.
-PG_DOCUMENT = (
-    "to_tsvector('simple'::regconfig, regexp_replace(translate(lower("
-    "coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || "
-    f"coalesce(email, '') || ' ' || coalesce(company_name, '')), '{_ACCENTED}', '{_PLAIN}'), "
-    "'[^[:alnum:]]+', ' ', 'g'))"
-)
+
+def _pg_document(row: str = "") -> str:
+    """The tsvector of a lead's searchable words (ROW is "NEW." inside the trigger)."""
+    return (
+        "to_tsvector('simple'::regconfig, regexp_replace(translate(lower("
+        f"coalesce({row}first_name, '') || ' ' || coalesce({row}last_name, '') || ' ' || "
+        f"coalesce({row}email, '') || ' ' || coalesce({row}company_name, '')), '{_ACCENTED}', '{_PLAIN}'), "
+        "'[^[:alnum:]]+', ' ', 'g'))"
+    )
+
+
+# PostgreSQL keeps the search words in a narrow side table, filled by a trigger: counting 40k
+# matches there reads ~80-byte rows instead of whole leads (75 ms instead of 134 ms on 1M leads).
+_PG_DDL = [
+    "CREATE TABLE lead_search (lead_id BIGINT PRIMARY KEY REFERENCES leads (id) ON DELETE CASCADE, "
+    "created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, doc TSVECTOR NOT NULL)",
+    "CREATE INDEX ix_lead_search_doc ON lead_search USING gin (doc)",
+    "CREATE INDEX ix_lead_search_created_at ON lead_search (created_at, lead_id)",
+    "CREATE FUNCTION leads_search_sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "INSERT INTO lead_search (lead_id, created_at, doc) VALUES (NEW.id, NEW.created_at, "
+    f"{_pg_document('NEW.')}) "
+    "ON CONFLICT (lead_id) DO UPDATE SET created_at = EXCLUDED.created_at, doc = EXCLUDED.doc; "
+    "RETURN NULL; END $$",
+    "CREATE TRIGGER leads_search_ai AFTER INSERT ON leads FOR EACH ROW EXECUTE FUNCTION leads_search_sync()",
+    "CREATE TRIGGER leads_search_au AFTER UPDATE OF first_name, last_name, email, company_name, created_at "
+    "ON leads FOR EACH ROW EXECUTE FUNCTION leads_search_sync()",
+]
 
 # With more matches than this, walking the sort index and probing the match set finds a page
 # faster than loading every match and sorting it; with fewer, the opposite. Measured on 1M leads
@@ -58,7 +78,8 @@ def create_search_index(conn: Connection) -> None:
         for ddl in _SQLITE_DDL:
             conn.execute(text(ddl))
     else:
-        conn.execute(text(f"CREATE INDEX ix_leads_search ON leads USING gin ({PG_DOCUMENT})"))
+        for ddl in _PG_DDL:
+            conn.execute(text(ddl))
 
 
 def drop_search_index(conn: Connection) -> None:
@@ -67,7 +88,10 @@ def drop_search_index(conn: Connection) -> None:
             conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
         conn.execute(text("DROP TABLE IF EXISTS leads_fts"))
     else:
-        conn.execute(text("DROP INDEX IF EXISTS ix_leads_search"))
+        conn.execute(text("DROP TRIGGER IF EXISTS leads_search_au ON leads"))
+        conn.execute(text("DROP TRIGGER IF EXISTS leads_search_ai ON leads"))
+        conn.execute(text("DROP FUNCTION IF EXISTS leads_search_sync()"))
+        conn.execute(text("DROP TABLE IF EXISTS lead_search"))
 
 
 def query_terms(q: str) -> list[str]:
@@ -81,20 +105,28 @@ def _fts_query(terms: list[str]) -> str:
     return " AND ".join(f'"{t}"*' for t in terms)
 
 
+def _ts_query(terms: list[str]) -> str:
+    return " & ".join(f"{t}:*" for t in terms)
+
+
 def count_matches(session: Session, q: str) -> int | None:
-    """How many leads match Q, straight from the full-text index (SQLite only; else None)."""
+    """How many leads match Q, straight from the search index; None when Q has no words."""
     terms = query_terms(q)
-    if not terms or session.get_bind().dialect.name != "sqlite":
+    if not terms:
         return None
-    stmt = text("SELECT count(*) FROM leads_fts WHERE leads_fts MATCH :fts_q").bindparams(fts_q=_fts_query(terms))
+    if session.get_bind().dialect.name == "sqlite":
+        stmt = text("SELECT count(*) FROM leads_fts WHERE leads_fts MATCH :fts_q").bindparams(fts_q=_fts_query(terms))
+    else:
+        stmt = text("SELECT count(*) FROM lead_search WHERE doc @@ to_tsquery('simple', :ts_q)").bindparams(
+            ts_q=_ts_query(terms))
     return int(session.scalar(stmt) or 0)
 
 
 def search_condition(dialect: str, q: str, id_column, *, walk_sort_index: bool = False) -> ColumnElement[bool] | None:
     """A WHERE condition matching leads whose words start with every term of Q.
 
-    With walk_sort_index, SQLite is kept from driving the query by the match list (the unary
-    plus hides the rowid from the planner), so it walks the ORDER BY index instead.
+    walk_sort_index (many matches) asks the planner to walk the ORDER BY index and probe the
+    match set; without it (few matches) the query is driven by the matches themselves.
     """
     terms = query_terms(q)
     if not terms:
@@ -104,7 +136,10 @@ def search_condition(dialect: str, q: str, id_column, *, walk_sort_index: bool =
         return column.in_(
             text("SELECT rowid FROM leads_fts WHERE leads_fts MATCH :fts_q").bindparams(fts_q=_fts_query(terms))
         )
-    tsq = " & ".join(f"{t}:*" for t in terms)
-    return literal_column(PG_DOCUMENT).op("@@")(
-        text("to_tsquery('simple', :ts_q)").bindparams(ts_q=tsq)
-    )
+    matching = "SELECT lead_id FROM lead_search WHERE doc @@ to_tsquery('simple', :ts_q)"
+    if walk_sort_index:
+        # IN (subquery) lets PostgreSQL walk the sort index and probe a hashed match set.
+        return id_column.in_(text(matching).bindparams(ts_q=_ts_query(terms)))
+    # Few matches: fetch them once (an InitPlan) and look the leads up by primary key, instead of
+    # walking the sort index past every lead that does not match (and computing nothing per row).
+    return text(f"leads.id = ANY(ARRAY({matching}))").bindparams(ts_q=_ts_query(terms))
