@@ -11,22 +11,15 @@ from sqlalchemy.orm import Session
 from leadflow.auth.models import User
 from leadflow.auth.service import get_user, user_for_token
 from leadflow.auth.sessions import CSRF_HEADER, csrf_ok, read_session
-from leadflow.db.session import get_sessionmaker
+from leadflow.db.session import unit_of_work
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def _db() -> Iterator[Session]:
     """The request's unit of work: committed when the handler returns, rolled back on error."""
-    session = get_sessionmaker()()
-    try:
+    with unit_of_work() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": commit before the response is sent, so a 2xx means the data is stored.
