@@ -92,3 +92,11 @@ def test_both_search_plans_return_the_same_pages(people, monkeypatch):
     # Walker3 by last name (i = 3, 8); "walker3" also starts the email of i = 3 only.
     total, _ = list_leads(people, filter=LeadFilter(q="wanda walker3"), page_size=5)
     assert total == 2
+
+
+def test_external_id_is_searchable(people):
+    # Leads from a CRM export may have no name or email, only their id (X Education's Prospect ID).
+    make_lead(people, email=None, external_id="7927b2df-8bba-4d29-b9a2-b6e0beafe620", first_name=None, last_name=None)
+    people.flush()
+    _, items = list_leads(people, filter=LeadFilter(q="7927b2df"))
+    assert [lead.external_id for lead in items] == ["7927b2df-8bba-4d29-b9a2-b6e0beafe620"]

@@ -52,7 +52,7 @@ LeadDep = Annotated[Lead, Depends(lead_or_404)]
 
 
 def lead_filter(
-    q: str | None = Query(None, max_length=200, description="Words starting a name, email or company"),
+    q: str | None = Query(None, max_length=200, description="Words starting a name, email, company or external id"),
     stage: list[str] | None = Query(None),
     channel: list[str] | None = Query(None, description="First-touch channel"),
     campaign_id: list[int] | None = Query(None),

@@ -26,7 +26,7 @@ def _filter(q, stage, channel, campaign_id, owner_id, outcome, country, created_
         fail(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}")
 
 
-_Q = typer.Option(None, "--q", "-q", help="Words starting a name, email or company.")
+_Q = typer.Option(None, "--q", "-q", help="Words starting a name, email, company or external id.")
 _STAGE = typer.Option(None, "--stage", help="Stage (repeatable).")
 _CHANNEL = typer.Option(None, "--channel", help="First-touch channel (repeatable).")
 _CAMPAIGN = typer.Option(None, "--campaign-id", help="Campaign id (repeatable).")

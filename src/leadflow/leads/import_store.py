@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from leadflow.leads.import_normalize import NormalizedBatch, merge_duplicates
 from leadflow.leads.merge import SET_FIELDS, SET_ONCE_FIELDS
 from leadflow.leads.normalize import FREE_EMAIL_DOMAINS
+from leadflow.leads.search import FTS_DELETE_ALL, FTS_INSERT_ALL
 
 SEARCHED_COLUMNS = frozenset({"first_name", "last_name", "email", "company_name"})
 # Lead columns an import can write; outcome follows the service's rule (a new value replaces the old).
@@ -393,10 +394,8 @@ def _update_matched(cur, *, pg: bool, matched: pl.DataFrame, existing: pl.DataFr
 # SQLite's full-text triggers cost ~200 µs per row when fired row by row; inside the import's
 # transaction (which holds the write lock) they are dropped, the index is fed with one
 # INSERT ... SELECT, and they are re-created before commit, so no other writer ever misses them.
-_FTS_INSERT = ("INSERT INTO leads_fts(rowid, first_name, last_name, email, company_name) "
-               "SELECT id, first_name, last_name, email, company_name FROM leads")
-_FTS_DELETE = ("INSERT INTO leads_fts(leads_fts, rowid, first_name, last_name, email, company_name) "
-               "SELECT 'delete', id, first_name, last_name, email, company_name FROM leads")
+_FTS_INSERT = FTS_INSERT_ALL
+_FTS_DELETE = FTS_DELETE_ALL
 
 
 @contextmanager

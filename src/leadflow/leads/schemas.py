@@ -326,7 +326,7 @@ SORTS = (
 class LeadFilter(InputModel):
     """The filters of the leads list, identical in the UI, the API, the CLI and exports."""
 
-    q: str | None = Field(None, max_length=200, description="Words that start a name, email or company.")
+    q: str | None = Field(None, max_length=200, description="Words that start a name, email, company or external id.")
     stage: list[Stage] | None = None
     channel: list[str] | None = Field(None, description="First-touch channel (the lead's source).")
     campaign_id: list[DbId] | None = None
