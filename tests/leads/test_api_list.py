@@ -215,3 +215,24 @@ def test_csv_export_keeps_each_leads_properties_as_they_are(client):
     client.post("/api/v1/leads", json={"email": "p3@x.io"})
     _, rows = _csv_ids(client, sort="email")
     assert [json.loads(r["properties"]) for r in rows] == [{"a": 1, "n": "x"}, {"b": "y", "n": 2.5, "ok": True}, {}]
+
+
+def test_empty_values_sort_first_going_up_and_last_going_down_on_both_engines(client):
+    """Latest activity first never opens on leads without activity, on SQLite and PostgreSQL alike."""
+    ids = {}
+    for name, when in (("never", None), ("old", "2026-01-05T10:00:00Z"), ("new", "2026-06-05T10:00:00Z")):
+        lead = client.post("/api/v1/leads", json={"email": f"{name}@sort.io", "last_name": name.title()}).json()
+        ids[name] = lead["id"]
+        if when:
+            assert client.post(f"/api/v1/leads/{lead['id']}/events", json={"type": "page_view", "occurred_at": when}).status_code == 201
+    nameless = client.post("/api/v1/leads", json={"email": "anon@sort.io"}).json()["id"]
+
+    def order(sort):
+        return [lead["id"] for lead in client.get("/api/v1/leads", params={"q": "sort", "sort": sort}).json()["items"]]
+
+    down = order("-last_activity_at")
+    assert down[:2] == [ids["new"], ids["old"]]
+    up = order("last_activity_at")
+    assert up[-2:] == [ids["old"], ids["new"]]
+    assert order("last_name")[0] == nameless
+    assert order("-last_name")[-1] == nameless

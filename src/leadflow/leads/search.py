@@ -77,14 +77,32 @@ _SQLITE_DDL = [
 ]
 
 
+# PostgreSQL puts NULLs last going up, SQLite first; the list sorts them first going up on both.
+# A btree built NULLS FIRST serves that order forwards and its reverse backwards, so these
+# sortable, nullable columns get their PostgreSQL index rebuilt that way, ending in the id
+# tiebreak as SQLite's rowid does implicitly: otherwise ~100k leads without a company are sorted
+# by id on every page (180 ms on 1M leads). SQLite needs nothing.
+PG_NULLS_FIRST_INDEXES = {
+    "ix_leads_last_activity_at": "last_activity_at NULLS FIRST, id",
+    "ix_leads_last_name": "last_name NULLS FIRST, first_name NULLS FIRST, id",
+    "ix_leads_company_name": "company_name NULLS FIRST, id",
+    "ix_leads_engagement_score": "engagement_score NULLS FIRST, id",
+    # The unique index on email stays as it is; sorting gets its own.
+    "ix_leads_email_sort": "email NULLS FIRST, id",
+}
+
+
 def create_search_index(conn: Connection) -> None:
-    """Create the search structures for this dialect."""
+    """Create the search structures (and PostgreSQL's sort indexes) for this dialect."""
     if conn.dialect.name == "sqlite":
         for ddl in _SQLITE_DDL:
             conn.execute(text(ddl))
     else:
         for ddl in _PG_DDL:
             conn.execute(text(ddl))
+        for name, columns in PG_NULLS_FIRST_INDEXES.items():
+            conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+            conn.execute(text(f"CREATE INDEX {name} ON leads ({columns})"))
 
 
 def drop_search_index(conn: Connection) -> None:

@@ -318,7 +318,19 @@ def _order(f: LeadFilter):
     else:
         cols = [getattr(Lead, key)]
     cols.append(Lead.id)
-    return [c.desc() if desc else c.asc() for c in cols]
+    # Empty values sort as the smallest on both engines (SQLite's native order): first going up,
+    # last going down, so "latest activity first" never opens on leads that have none.
+    # PostgreSQL's indexes on those columns are built NULLS FIRST to match (leads/search.py); on
+    # NOT NULL columns the clause is left out, since PostgreSQL would then not use their index.
+    return [_direction(c, desc=desc) for c in cols]
+
+
+def _direction(column, *, desc: bool):
+    nullable = getattr(column, "nullable", False)
+    ordered = column.desc() if desc else column.asc()
+    if not nullable:
+        return ordered
+    return ordered.nulls_last() if desc else ordered.nulls_first()
 
 
 def count_leads(session: Session, *, filter: LeadFilter) -> int:
