@@ -58,11 +58,6 @@ def create_user(session: Session, *, email: str, password: str, name: str = "", 
     return user
 
 
-def set_password(session: Session, *, user: User, password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AuthError(f"password must be at least {MIN_PASSWORD} characters", field="password")
-    user.password_hash = _hasher.hash(password)
-    session.flush()
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User | None:

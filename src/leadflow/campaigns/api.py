@@ -18,7 +18,7 @@ from leadflow.campaigns.service import (
     list_spend,
     record_spend,
 )
-from leadflow.leads.schemas import MAX_ID
+from leadflow.schemas import MAX_ID
 
 router = APIRouter(prefix="/api/v1", tags=["campaigns"])
 

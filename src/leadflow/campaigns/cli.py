@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import typer
 from rich.table import Table
 
@@ -13,14 +15,15 @@ app = typer.Typer(help="Campaigns and their spend.", no_args_is_help=True)
 @app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List campaigns with lead count and total spend."""
-    from leadflow.campaigns.service import campaign_totals, list_campaigns
+    from leadflow.campaigns.service import list_campaigns, spend_by_campaign
     from leadflow.db.session import unit_of_work
+    from leadflow.leads.service import count_leads_by_campaign
 
     ensure_database()
     with unit_of_work() as s:
-        totals = campaign_totals(s)
+        leads_by, spend_by = count_leads_by_campaign(s), spend_by_campaign(s)
         rows = [{"id": c.id, "name": c.name, "channel": c.channel, "utm_campaign": c.utm_campaign,
-                 "leads": totals.get(c.id, (0, 0))[0], "spend": totals.get(c.id, (0, 0))[1]}
+                 "leads": leads_by.get(c.id, 0), "spend": spend_by.get(c.id, Decimal(0))}
                 for c in list_campaigns(s)]
     if as_json:
         print_json(rows)

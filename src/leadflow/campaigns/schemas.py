@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from leadflow.campaigns.models import CHANNELS
-from leadflow.leads.schemas import InputModel, UtcDatetime
+from leadflow.schemas import InputModel, UtcDatetime
 
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
 

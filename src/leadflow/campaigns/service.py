@@ -89,11 +89,7 @@ def list_spend(session: Session, *, campaign_id: int) -> list[CampaignSpend]:
     return list(session.scalars(select(CampaignSpend).where(CampaignSpend.campaign_id == campaign_id).order_by(CampaignSpend.day)))
 
 
-def campaign_totals(session: Session) -> dict[int, tuple[int, Decimal]]:
-    """{campaign id: (leads, total spend)} in two aggregate queries."""
-    from leadflow.leads.models import Lead
-
-    leads = dict(session.execute(select(Lead.campaign_id, func.count()).where(Lead.campaign_id.is_not(None)).group_by(Lead.campaign_id)).all())
-    spend = dict(session.execute(select(CampaignSpend.campaign_id, func.sum(CampaignSpend.amount)).group_by(CampaignSpend.campaign_id)).all())
-    ids = set(leads) | set(spend)
-    return {i: (int(leads.get(i, 0)), Decimal(spend.get(i) or 0)) for i in ids}
+def spend_by_campaign(session: Session) -> dict[int, Decimal]:
+    """{campaign id: total spend} in one aggregate query."""
+    rows = session.execute(select(CampaignSpend.campaign_id, func.sum(CampaignSpend.amount)).group_by(CampaignSpend.campaign_id))
+    return {cid: Decimal(total or 0) for cid, total in rows}

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Select, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from leadflow.auth.service import get_user
+from leadflow.campaigns.service import find_campaign_by_utm, get_campaign
 from leadflow.db.base import utcnow
 from leadflow.leads.attribution import classify_channel
 from leadflow.leads.merge import merge_fields, merge_properties
@@ -92,24 +94,16 @@ def _incoming(session: Session, data: LeadCreate | LeadUpdate, country: str | No
             raw["phone"] = normalize_phone(raw["phone"], raw.get("country") or country)
         except InvalidValue as exc:
             raise LeadError(str(exc), field="phone") from None
-    if "owner_id" in raw and raw["owner_id"] is not None:
-        from leadflow.auth.service import get_user
-
-        if get_user(session, user_id=raw["owner_id"]) is None:
-            raise LeadError(f"no user with id {raw['owner_id']}", field="owner_id")
-    if raw.get("campaign_id") is not None:
-        from leadflow.campaigns.service import get_campaign
-
-        if get_campaign(session, campaign_id=raw["campaign_id"]) is None:
-            raise LeadError(f"no campaign with id {raw['campaign_id']}", field="campaign_id")
+    if raw.get("owner_id") is not None and get_user(session, user_id=raw["owner_id"]) is None:
+        raise LeadError(f"no user with id {raw['owner_id']}", field="owner_id")
+    if raw.get("campaign_id") is not None and get_campaign(session, campaign_id=raw["campaign_id"]) is None:
+        raise LeadError(f"no campaign with id {raw['campaign_id']}", field="campaign_id")
     return raw
 
 
 def _resolve_campaign(session: Session, touch: Touch | None) -> int | None:
     if touch is None or not touch.campaign:
         return None
-    from leadflow.campaigns.service import find_campaign_by_utm
-
     campaign = find_campaign_by_utm(session, utm_campaign=touch.campaign)
     return campaign.id if campaign else None
 
@@ -351,10 +345,6 @@ def list_leads(
     return total, session.scalars(stmt).all()
 
 
-def iter_leads(session: Session, *, filter: LeadFilter, batch: int = 5000):
-    """Every lead matching FILTER in order, fetched in batches (exports)."""
-    stmt = _filtered(session, filter).order_by(*_order(filter)).execution_options(yield_per=batch)
-    yield from session.scalars(stmt)
 
 
 # ---- timeline --------------------------------------------------------------------------------
@@ -394,9 +384,9 @@ def list_consent(session: Session, *, lead_id: int) -> list[ConsentRecord]:
     ))
 
 
-def get_company(session: Session, *, company_id: int) -> Company | None:
-    return session.get(Company, company_id)
-
-
-def distinct_channels(session: Session) -> list[str]:
-    return [c for c in session.scalars(select(Lead.first_channel).distinct()) if c]
+def count_leads_by_campaign(session: Session) -> dict[int, int]:
+    """{campaign id: leads} in one grouped query."""
+    rows = session.execute(
+        select(Lead.campaign_id, func.count()).where(Lead.campaign_id.is_not(None)).group_by(Lead.campaign_id)
+    )
+    return {cid: int(n) for cid, n in rows}
