@@ -25,6 +25,8 @@ from leadflow.db.session import get_engine, get_sessionmaker, reset_engine_cache
 
 X_EDUCATION_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "x_education_leads.csv"
 
+pytest_plugins = ["tests.web_fixtures"]
+
 
 def _schema_name() -> str:
     """The PostgreSQL schema of this test process: one per xdist worker (and per LEADFLOW_TEST_SCHEMA)."""
@@ -51,6 +53,8 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     url = _test_url(root)
     os.environ["LEADFLOW_DATA_DIR"] = str(root)
     os.environ["LEADFLOW_DATABASE_URL"] = url
+    # Tests turn submissions into leads explicitly; the background processor would race them.
+    os.environ["LEADFLOW_SUBMISSION_PROCESSING"] = "false"
     get_settings.cache_clear()
     reset_engine_cache()
     eng = get_engine()

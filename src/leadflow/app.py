@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -13,6 +15,7 @@ from leadflow import __version__
 from leadflow.auth.deps import LoginRequired
 from leadflow.auth.service import AuthError
 from leadflow.campaigns.service import CampaignError
+from leadflow.capture.service import CaptureError
 from leadflow.config import get_settings
 from leadflow.leads.service import LeadError
 from leadflow.web.errors import field_error, on_validation_error
@@ -21,10 +24,33 @@ from leadflow.web.limits import BodyLimitMiddleware
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the submission processor with the server (unless LEADFLOW_SUBMISSION_PROCESSING=false)."""
+    from leadflow.capture.processor import SubmissionProcessor
+
+    processor = SubmissionProcessor() if get_settings().submission_processing else None
+    if processor is not None:
+        processor.start()
+        processor.wake()  # whatever a previous run left pending
+    app.state.submission_processor = processor
+    try:
+        yield
+    finally:
+        writer = getattr(app.state, "submission_writer", None)
+        if writer is not None:
+            writer.close()  # what was received is stored before the process ends
+            app.state.submission_writer = None
+        if processor is not None:
+            processor.stop()
+        app.state.submission_processor = None
+
+
 def create_app() -> FastAPI:
     """Build the application (routers, error handlers, middleware)."""
     settings = get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="leadflow",
         version=__version__,
         description="Self-hosted lead generation and lead qualification. Authenticate with "
@@ -33,6 +59,12 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    app.state.submission_processor = None
+    app.state.submission_writer = None
+    # Added first, so it runs inside the body limit (the last added middleware is the outermost).
+    from leadflow.capture.fastpath import SubmitFastPath
+
+    app.add_middleware(SubmitFastPath, state=app.state)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        upload_bytes=settings.max_upload_bytes)
 
@@ -44,7 +76,8 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(LeadError)
     @app.exception_handler(CampaignError)
-    async def _domain_error(request: Request, exc: LeadError | CampaignError) -> JSONResponse:
+    @app.exception_handler(CaptureError)
+    async def _domain_error(request: Request, exc: LeadError | CampaignError | CaptureError) -> JSONResponse:
         return field_error(exc.status, exc.field, str(exc))
 
     @app.exception_handler(AuthError)
@@ -63,9 +96,12 @@ def create_app() -> FastAPI:
         return {"ok": True, "version": __version__}
 
     from leadflow.campaigns.api import router as campaigns_api
+    from leadflow.capture.public import router as capture_public
     from leadflow.leads.api import router as leads_api
     from leadflow.web.views import router as web_views
 
+    # The public form endpoints first: they take the most traffic, and routes match in order.
+    app.include_router(capture_public)
     app.include_router(leads_api)
     app.include_router(campaigns_api)
     app.include_router(web_views)
@@ -76,10 +112,11 @@ def create_app() -> FastAPI:
 
 
 def _optional_view_modules():
-    """Domain UI routers (leads, campaigns, imports) that exist in this build."""
+    """Domain routers (UI pages, capture API and public form endpoints) that exist in this build."""
     import importlib
 
-    for name in ("leadflow.leads.views", "leadflow.campaigns.views", "leadflow.auth.views"):
+    for name in ("leadflow.leads.views", "leadflow.campaigns.views", "leadflow.auth.views",
+                 "leadflow.capture.api", "leadflow.capture.views"):
         try:
             yield importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -19,11 +19,14 @@ app.add_typer(token_app, name="token")
 
 def _register_domain_apps() -> None:
     from leadflow.campaigns.cli import app as campaigns_app
+    from leadflow.capture.cli import forms_app, submissions_app
     from leadflow.demo.cli import register as register_demo
     from leadflow.leads.cli import app as leads_app
 
     app.add_typer(leads_app, name="leads")
     app.add_typer(campaigns_app, name="campaigns")
+    app.add_typer(forms_app, name="forms")
+    app.add_typer(submissions_app, name="submissions")
     register_demo(app)
 
 

@@ -36,6 +36,25 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", description="The workspace's time zone for dates shown and KPIs.")
     workspace_name: str = Field("leadflow", description="Name shown in the UI header.")
     import_chunk_rows: int = Field(50_000, description="Rows committed per transaction during CSV import.")
+    submit_rate_limit: str = Field(
+        "20/minute", description="Form submissions per IP address above which they are quarantined (limits syntax).")
+    rate_limit_storage: str = Field(
+        "memory://", description="Where rate-limit counters live: memory:// (one process) or redis://host:6379.")
+    submission_processing: bool = Field(
+        True, description="Turn pending form submissions into leads in the web process (else `leadflow submissions process`).")
+    import_bulk_min_rows: int = Field(
+        100_000, description="An import of at least this many rows, and twice as many as the table holds, "
+        "sets the secondary lead indexes aside and builds them once at the end.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Address visitors reach leadflow at, for links in emails (no trailing /).")
+    double_opt_in_max_age_days: int = Field(
+        14, ge=1, description="Days a double opt-in confirmation link stays valid.")
+    smtp_host: str | None = Field(None, description="SMTP server for outgoing email; empty keeps emails queued, unsent.")
+    smtp_port: int = Field(25, description="SMTP server port.")
+    smtp_username: str | None = Field(None, description="SMTP login; empty sends without authenticating.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS before logging in.")
+    mail_from: str = Field("leadflow@localhost", description="From address of outgoing email.")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

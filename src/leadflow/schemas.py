@@ -45,7 +45,7 @@ MAX_ID = 2_147_483_647
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-def _storable(value: Any) -> Any:
+def check_storable(value: Any) -> Any:
     """VALUE unchanged if every database can store it; ValueError naming what cannot be stored."""
     # PostgreSQL refuses NUL in text and JSONB, and JSON has no NaN or Infinity: without this
     # check such input passes validation and fails in the database. A loop, not recursion, so
@@ -77,7 +77,7 @@ class InputModel(BaseModel):
     def _only_storable(cls, v: Any, info: ValidationInfo) -> Any:
         if isinstance(v, dict) and _holds_input_model(cls.model_fields[info.field_name].annotation):
             return v  # the nested model checks its own fields, naming them
-        return _storable(v)
+        return check_storable(v)
 
 
 def _holds_input_model(annotation: Any) -> bool:

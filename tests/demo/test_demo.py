@@ -43,6 +43,8 @@ def _dump(engine: Engine) -> dict[str, list[tuple]]:
         "stage_changes": _rows(engine, "SELECT id, lead_id, from_stage, to_stage, changed_at "
                                        "FROM stage_changes ORDER BY id"),
         "spend": _rows(engine, "SELECT campaign_id, day, amount FROM campaign_spend ORDER BY id"),
+        "submissions": _rows(engine, "SELECT id, form_id, status, lead_id, received_at, processed_at "
+                                     "FROM submissions ORDER BY id"),
     }
 
 
@@ -255,3 +257,60 @@ def test_demo_admin_can_log_in(engine_clean: Engine) -> None:
     _seed(engine_clean, n=50)
     with get_sessionmaker()() as session:
         assert authenticate(session, email=catalog.ADMIN_EMAIL, password=catalog.DEMO_PASSWORD) is not None
+
+
+def test_submissions_show_each_form_lead_and_the_spam_caught(engine_clean: Engine, ui) -> None:
+    from leadflow.capture.models import Form, Submission
+    from leadflow.capture.service import SubmissionContext, assess_submission
+    from leadflow.db.session import get_sessionmaker
+
+    _seed(engine_clean)
+    form_leads = _rows(engine_clean, "SELECT count(*) FROM leads WHERE form_id IS NOT NULL")[0][0]
+    counts = dict(_rows(engine_clean, "SELECT status, count(*) FROM submissions GROUP BY status"))
+    assert counts["processed"] == form_leads > 0
+    assert counts["quarantined"] >= 20 and 1 <= counts["invalid"] < counts["quarantined"]
+    assert set(counts) == {"processed", "quarantined", "invalid"}
+    assert _rows(engine_clean, """
+        SELECT count(*) FROM submissions s LEFT JOIN leads l ON l.id = s.lead_id
+        WHERE s.status = 'processed' AND (l.id IS NULL OR l.form_id <> s.form_id OR s.received_at <> l.created_at
+              OR s.processed_at <= s.received_at)""") == [(0,)]
+    assert _rows(engine_clean, "SELECT count(*) FROM submissions WHERE status <> 'processed' "
+                               "AND (lead_id IS NOT NULL OR processed_at IS NOT NULL)") == [(0,)]
+    with get_sessionmaker()() as session:
+        forms = {f.id: f for f in session.scalars(select(Form))}
+        subs = session.scalars(select(Submission).order_by(Submission.id)).all()
+        session.expunge_all()
+    lead_email = dict(_rows(engine_clean, "SELECT id, email FROM leads WHERE form_id IS NOT NULL"))
+    for sub in subs:
+        form = forms[sub.form_id]
+        assert set(sub.payload) - {"consent", "_hp"} == {f["key"] for f in form.fields}
+        assert sub.context["channel"] == "form" and sub.context["ip"] and sub.context["user_agent"]
+        # What the product itself says about this payload (minus what needs the request: timing, rate).
+        assessed = assess_submission(form=form, payload=sub.payload, context=SubmissionContext(), now=NOW)
+        if sub.status == "processed":
+            assert sub.payload["email"] == lead_email[sub.lead_id] and sub.reasons == []
+            assert assessed.status == "pending", (sub.payload, assessed.row["reasons"])  # the product accepts it
+        elif sub.status == "quarantined":
+            assert sub.reasons and assessed.errors == []
+            assert assessed.row["reasons"] == [r for r in sub.reasons
+                                               if not r.startswith(("submitted ", "too many submissions"))]
+        else:
+            assert assessed.status == "invalid" and assessed.row["reasons"] == sub.reasons
+            assert sub.reasons[0].startswith("email: not a valid email address: ")
+
+    listing = ui.get("/submissions", params={"status": "quarantined"})
+    assert listing.status_code == 200 and f"of <strong>{counts['quarantined']}</strong>" in listing.text
+    assert "honeypot field filled (bots fill every input)" in listing.text
+    latest = max((s for s in subs if s.form_id == 1), key=lambda s: s.id)
+    detail = ui.get("/forms/1")
+    assert detail.status_code == 200 and latest.payload["email"] in detail.text
+    for sub in (subs[0], next(s for s in subs if s.status == "quarantined")):
+        page = ui.get(f"/submissions/{sub.id}")
+        assert page.status_code == 200 and sub.payload["email"] in page.text
+    # The next submission gets a fresh id on both engines (sequences advanced past the seeded ids).
+    with get_sessionmaker()() as session:
+        new = Submission(form_id=1, status="pending", payload={}, reasons=[], context={})
+        session.add(new)
+        session.flush()
+        assert new.id == len(subs) + 1
+        session.rollback()

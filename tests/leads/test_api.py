@@ -281,3 +281,9 @@ def test_patch_can_drop_the_email_of_a_lead_known_by_external_id(client):
     r = client.patch(f"/api/v1/leads/{lead['id']}", json={"email": None})
     assert r.status_code == 200
     assert (r.json()["email"], r.json()["external_id"]) == (None, "crm-5")
+
+
+def test_anonymous_callers_cannot_probe_which_ids_exist(anon_client) -> None:
+    for path in ("/api/v1/leads/1", "/api/v1/leads/999999", "/api/v1/campaigns/1", "/api/v1/campaigns/999999",
+                 "/api/v1/leads/999999/events"):
+        assert anon_client.get(path).status_code == 401, path

@@ -156,3 +156,29 @@ def test_every_iso_alpha2_code_maps_to_itself():
 def test_clean_text_never_has_surrounding_whitespace(raw, max_length):
     out = clean_text(raw, max_length=max_length)
     assert out is None or (out == out.strip() and 0 < len(out) <= max_length)
+
+
+_local = st.from_regex(r"[A-Za-z0-9_+-]{1,20}(\.[A-Za-z0-9_+-]{1,10}){0,2}", fullmatch=True)
+_label = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9-]{0,12}[A-Za-z0-9])?", fullmatch=True)
+_tld = st.sampled_from(["com", "io", "es", "co", "org", "test", "local", "invalid", "example", "onion", "x", "COM"])
+
+
+@given(local=_local, labels=st.lists(_label, min_size=1, max_size=3), tld=_tld)
+def test_email_shortcut_agrees_with_email_validator(local: str, labels: list[str], tld: str) -> None:
+    """normalize_email skips email-validator for simple addresses: only where it would say the same."""
+    import email_validator
+
+    from leadflow.leads.normalize import _simple_email
+
+    address = f"{local}@{'.'.join(labels)}.{tld}"
+    try:
+        expected = email_validator.validate_email(address, check_deliverability=False).normalized.lower()
+    except email_validator.EmailNotValidError:
+        expected = None
+    if _simple_email(address):
+        assert expected == address.lower()
+    if expected is None:
+        with pytest.raises(InvalidValue):
+            normalize_email(address)
+    else:
+        assert normalize_email(address) == expected

@@ -23,7 +23,7 @@ from leadflow.schemas import MAX_ID
 router = APIRouter(prefix="/api/v1", tags=["campaigns"])
 
 
-def campaign_or_404(campaign_id: int, db: DB) -> Campaign:
+def campaign_or_404(campaign_id: int, db: DB, user: ApiUser) -> Campaign:
     # A number beyond the 32-bit key names no campaign (and would overflow the query).
     campaign = get_campaign(db, campaign_id=campaign_id) if 1 <= campaign_id <= MAX_ID else None
     if campaign is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, MetaData
+from sqlalchemy import JSON, BigInteger, Integer, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
@@ -18,6 +18,8 @@ NAMING = {
 
 # JSON everywhere, JSONB on PostgreSQL so it can be indexed later.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# 64-bit ids on PostgreSQL; SQLite needs INTEGER for its rowid alias (already 64-bit).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -36,5 +38,6 @@ def import_all_models() -> None:
     from leadflow.auth import models as _auth  # noqa: F401
     from leadflow.campaigns import models as _campaigns  # noqa: F401
     from leadflow.capture import models as _capture  # noqa: F401
+    from leadflow.db import bulk as _bulk  # noqa: F401
     from leadflow.leads import models as _leads  # noqa: F401
     from leadflow.lifecycle import models as _lifecycle  # noqa: F401

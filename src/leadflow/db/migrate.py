@@ -6,7 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
+
+from leadflow.db.bulk import DeferredIndex, forget_stale_connections, restore_indexes
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -21,11 +23,16 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to REVISION and seed the default rows."""
+    """Bring the database to REVISION, rebuild indexes a killed bulk import left aside, seed the default rows."""
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+    with engine.begin() as conn:
+        # Indexes a bulk import set aside and could not build again (the process was killed).
+        restored = inspect(conn).has_table(DeferredIndex.__tablename__) and restore_indexes(conn)
+    if restored:
+        forget_stale_connections(engine)
     seed_defaults(engine)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -74,3 +76,33 @@ def reset_engine_cache() -> None:
         get_engine().dispose()
     get_engine.cache_clear()
     get_sessionmaker.cache_clear()
+
+
+def begin_writing(session: Session) -> None:
+    """On SQLite, take the write lock now for a transaction that reads before it writes.
+
+    A deferred SQLite transaction that has read (a SAVEPOINT or SELECT inside it holds a snapshot)
+    cannot become a writer once another connection has committed since: SQLite answers "database
+    is locked" at once, without waiting in the busy handler. BEGIN IMMEDIATE takes the lock first
+    (waiting as long as busy_timeout allows). Does nothing on other databases, or when the
+    session's connection is already inside a transaction.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    dbapi = conn.connection.driver_connection
+    if not dbapi.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_SQLITE_WRITER = threading.Lock()
+
+
+def serialized_writes():
+    """A context in which this process's large SQLite writes take turns.
+
+    SQLite has one writer; concurrent writers wait in its busy handler, which sleeps in growing
+    steps (up to 100 ms), so under load a write can wait seconds. Queueing on a lock first keeps
+    them in order without those sleeps. Other databases need nothing.
+    """
+    return _SQLITE_WRITER if get_engine().dialect.name == "sqlite" else contextlib.nullcontext()

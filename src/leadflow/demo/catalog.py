@@ -141,49 +141,45 @@ class FormSpec:
     name: str
     language: str
     campaign: str | None
-    fields: tuple[dict, ...]
+    fields: tuple[dict, ...]  # capture.schemas.FormField shape
     success_message: str
+    consent_text: str
 
 
-def _field(name: str, type_: str, label: str, *, required: bool = False, options: tuple[str, ...] = ()) -> dict:
-    out = {"name": name, "type": type_, "required": required, "label": label}
+def _field(key: str, label: str = "", *, type_: str | None = None, required: bool = False,
+           options: tuple[str, ...] = ()) -> dict:
+    out = {"key": key, "type": type_ or key, "required": required, "label": label}
     if options:
         out["options"] = list(options)
     return out
 
 
 COMPANY_SIZES = ("1-10", "11-50", "51-200", "201-1000", "1001-5000", "5000+")
-_EMAIL = _field("email", "email", "Work email", required=True)
-_CONSENT = _field("consent_email", "checkbox", "Send me product news and invitations")
+_EMAIL = _field("email", "Work email", required=True)
+_CONSENT_EN = "Send me product news and invitations"
+_CONSENT_ES = "Quiero recibir novedades"
+
 FORMS: tuple[FormSpec, ...] = (
     FormSpec("request-demo", "Request a demo", FORM_LANG_EN, None, (
-        _EMAIL, _field("first_name", "text", "First name", required=True),
-        _field("last_name", "text", "Last name", required=True),
-        _field("company", "text", "Company", required=True), _field("job_title", "text", "Job title"),
-        _field("company_size", "select", "Company size", options=COMPANY_SIZES),
-        _field("phone", "tel", "Phone"), _CONSENT), "Thanks! A specialist will contact you within one business day."),
+        _EMAIL, _field("first_name", required=True), _field("last_name", required=True),
+        _field("company_name"), _field("job_title"), _field("company_size"), _field("phone")),
+        "Thanks! A specialist will contact you within one business day.", _CONSENT_EN),
     FormSpec("ebook-state-of-b2b-analytics", "Ebook: The state of B2B analytics", FORM_LANG_EN,
-             "Meta Ads - Ebook", (_EMAIL, _field("first_name", "text", "First name", required=True),
-                                  _field("company", "text", "Company"), _field("job_title", "text", "Job title"),
-                                  _CONSENT), "Your ebook is on its way to your inbox."),
+             "Meta Ads - Ebook", (_EMAIL, _field("first_name", required=True), _field("company_name"),
+                                  _field("job_title")), "Your ebook is on its way to your inbox.", _CONSENT_EN),
     FormSpec("webinar-registration", "Webinar registration", FORM_LANG_EN,
              "Webinar series: dashboards that drive revenue",
-             (_EMAIL, _field("first_name", "text", "First name", required=True),
-              _field("last_name", "text", "Last name", required=True), _field("company", "text", "Company"),
-              _field("job_title", "text", "Job title"), _CONSENT), "You're registered. See you there!"),
+             (_EMAIL, _field("first_name", required=True), _field("last_name", required=True),
+              _field("company_name"), _field("job_title")), "You're registered. See you there!", _CONSENT_EN),
     FormSpec("newsletter", "Newsletter signup", FORM_LANG_EN, "Monthly newsletter",
-             (_EMAIL, _CONSENT), "Subscribed. The next issue arrives on the first Tuesday of the month."),
+             (_EMAIL,), "Subscribed. The next issue arrives on the first Tuesday of the month.", _CONSENT_EN),
     FormSpec("solicitar-demo", "Solicitar una demo", FORM_LANG_ES, "Google Ads - LatAm (ES)", (
-        _field("email", "email", "Correo corporativo", required=True),
-        _field("first_name", "text", "Nombre", required=True), _field("last_name", "text", "Apellidos", required=True),
-        _field("company", "text", "Empresa", required=True), _field("job_title", "text", "Cargo"),
-        _field("phone", "tel", "Teléfono"), _field("consent_email", "checkbox", "Quiero recibir novedades")),
-        "¡Gracias! Te contactaremos en un día hábil."),
+        _field("email", "Correo corporativo", required=True), _field("first_name", required=True),
+        _field("last_name", required=True), _field("company_name"), _field("job_title"),
+        _field("phone")), "¡Gracias! Te contactaremos en un día hábil.", _CONSENT_ES),
     FormSpec("webinar-es", "Registro al webinar", FORM_LANG_ES, "Webinar: analítica para equipos de ventas (ES)", (
-        _field("email", "email", "Correo corporativo", required=True),
-        _field("first_name", "text", "Nombre", required=True), _field("company", "text", "Empresa"),
-        _field("job_title", "text", "Cargo"), _field("consent_email", "checkbox", "Quiero recibir novedades")),
-        "¡Registro confirmado!"),
+        _field("email", "Correo corporativo", required=True), _field("first_name", required=True),
+        _field("company_name"), _field("job_title")), "¡Registro confirmado!", _CONSENT_ES),
 )
 FORM_REQUEST_DEMO, FORM_SOLICITAR_DEMO = 0, 4
 # Consent text version shown on every form this year.
@@ -352,3 +348,47 @@ WEBINARS = ("Dashboards that drive revenue", "Attribution without the guesswork"
             "Analítica para equipos de ventas")
 MEETINGS = ("discovery", "demo", "technical deep dive", "pricing review")
 CALLS = ("connected", "left voicemail", "no answer")
+
+# Browsers people submit forms from (relative weights): mostly desktop Chrome at work.
+USER_AGENTS: tuple[tuple[str, float], ...] = (
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 "
+     "Safari/537.36", 0.34),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 "
+     "Safari/537.36", 0.18),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 "
+     "Safari/605.1.15", 0.12),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 "
+     "Safari/537.36 Edg/130.0.0.0", 0.12),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0", 0.06),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/18.1 Mobile/15E148 Safari/604.1", 0.1),
+    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 "
+     "Mobile Safari/537.36", 0.08),
+)
+# First octets of consumer and business ISP ranges, so submission IPs look like real visitors.
+IP_FIRST_OCTETS = (24, 50, 68, 73, 76, 81, 82, 86, 90, 92, 95, 98, 109, 151, 176, 177, 181, 186, 187, 189,
+                   190, 191, 200, 201, 203)
+
+# Spam the forms catch (spam.spam_reasons quarantines it): scripts, SEO spammers, throwaway addresses.
+SPAM_USER_AGENTS = (
+    "python-requests/2.32.3",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/129.0.0.0 Safari/537.36",
+    "curl/8.5.0",
+    "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/49.0.2623.112 Safari/537.36",
+)
+# A few hosts that flood forms: documentation ranges (RFC 5737), never a real address.
+SPAM_IPS = ("192.0.2.14", "198.51.100.77", "203.0.113.200", "198.51.100.3")
+SPAM_FIRST_NAMES = ("Robertdrumn", "Crytopal", "Mike", "Eric Jones", "JosephTef", "Seo Expert", "Henrybag")
+SPAM_LAST_NAMES = ("Robertdrumn", "Smith", "Jones", "Crytopal", "Marketing", "HenrybagHZ")
+# Links and markup where a name goes: the tell spam.spam_reasons looks for.
+SPAM_LINK_NAMES = ("Get 1st page on Google https://rank-boost.top", "<a href=\"http://cheap-backlinks.biz\">SEO</a>",
+                   "Earn $5000/day www.crypto-bonus.click", "Claim your prize: https://bit.ly/3xPz9qK")
+SPAM_COMPANIES = ("SEO Agency", "https://rank-boost.top", "Crypto Investments Ltd", "Web Design Pros", "Google")
+SPAM_JOB_TITLES = ("Manager", "CEO", "SEO Specialist", "Marketing")
+SPAM_HONEYPOT_VALUES = ("http://cheap-backlinks.biz", "Robertdrumn", "1", "buy now")
+SPAM_FREE_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "mail.ru", "hotmail.com")
+DISPOSABLE_DOMAINS = ("mailinator.com", "guerrillamail.com", "yopmail.com", "10minutemail.com", "sharklasers.com",
+                      "maildrop.cc")
+SPAM_PAGES = ("/", "/demo", "/blog", "/lp/analytics-software")
+# Email typos that make the product refuse a submission as invalid ({f} first name, {l} last name).
+INVALID_EMAILS = ("{f}.{l}", "{f}.{l}@gmail", "{f}..{l}@gmail.com", "{f} {l}@outlook.com", "{f}{l}@hotmail..com")

@@ -14,11 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 import polars as pl
 
+from leadflow.capture.spam import HONEYPOT_FIELD
+from leadflow.config import Settings
 from leadflow.demo import catalog as c
+from leadflow.leads.normalize import InvalidValue, normalize_email
 
 DAY = 86_400
 HISTORY_DAYS = 365  # leads are created over the last twelve months
@@ -128,6 +132,28 @@ WEBINAR_SIGNAL = (-2.6, 1.0)
 WEBINAR_ATTENDANCE = 0.6  # registrants of a webinar campaign who attend
 TRIAL_SIGNAL = (-2.2, 1.4)
 
+# Submissions: each form lead's own, plus the spam the forms caught and the few they refused.
+FORM_CONSENT_VERSION = 1  # every demo form still shows its first consent text
+PROCESS_DELAY_S = (1, 6)  # the worker turns a submission into a lead within seconds
+SPAM_SHARE, SPAM_MIN = 0.015, 20  # quarantined spam, per form lead
+INVALID_SHARE, INVALID_MIN = 0.002, 5  # refused for a mistyped email, per form lead
+# Forms (FORMS order) spam lands on: bots find the demo and newsletter forms first.
+SPAM_FORMS = (0.35, 0.2, 0.1, 0.25, 0.05, 0.05)
+# Spam kinds: (honeypot filled, too fast, rate limited, disposable email, link in first_name), weight.
+SPAM_PROFILES = (
+    ((True, True, False, False, False), 0.3),  # a script filling every input at once
+    ((True, False, False, False, True), 0.15),  # an SEO spam bot
+    ((False, True, True, False, False), 0.1),  # a burst from one host
+    ((False, False, False, True, False), 0.25),  # a person with a throwaway address
+    ((False, False, False, False, True), 0.1),  # link spam typed by hand
+    ((True, False, False, True, False), 0.1),
+)
+MIN_SUBMIT_SECONDS = 2  # Form.min_submit_seconds default, which the demo forms keep
+SUBMIT_RATE_LIMIT = Settings.model_fields["submit_rate_limit"].default
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+NO_VALUE = "\x00"  # stands for null in a text key (no catalog value contains it)
+PAYLOAD_KEYS = ("email", "first_name", "last_name", "company_name", "job_title", "company_size", "phone")
+
 STAGE_COLUMNS = ("start", "prospect", "mql", "sql", "customer", "exit")
 
 
@@ -221,6 +247,7 @@ def generate_workspace(
         "stage_changes": funnel["stage_changes"],
         "events": events,
         "consent_records": _consent_table(people=people),
+        "submissions": _submissions(rng, leads=leads, now_s=now_s),
     }
     return DemoWorkspace(now=now, tables=tables)
 
@@ -280,8 +307,16 @@ def _forms_table(*, now: datetime, first_day: date, campaign_names: list[str]) -
         "campaign_id": [ids.get(f.campaign) if f.campaign else None for f in c.FORMS],
         "language": [f.language for f in c.FORMS],
         "fields": [json.dumps(list(f.fields), ensure_ascii=False) for f in c.FORMS],
+        "title": [f.name for f in c.FORMS],
         "success_message": [f.success_message for f in c.FORMS],
+        "consent_enabled": [True] * len(c.FORMS),
+        "consent_text": [f.consent_text for f in c.FORMS],
+        "consent_version": [FORM_CONSENT_VERSION] * len(c.FORMS),
+        "consent_versions": [json.dumps([{"version": 1, "text": f.consent_text, "at": created.isoformat() + "Z"}],
+                                        ensure_ascii=False) for f in c.FORMS],
+        "allowed_origins": [json.dumps([c.SITE])] * len(c.FORMS),
         "created_at": [created] * len(c.FORMS),
+        "updated_at": [created] * len(c.FORMS),
     }, schema_overrides={"campaign_id": pl.Int64, "id": pl.Int64})
 
 
@@ -879,3 +914,216 @@ def _leads_table(
         "converted_at": _ts(np.where(funnel["won"], t[:, 4], -1)),
         "last_activity_at": _ts(last_activity),
     })
+
+
+def _submissions(rng: np.random.Generator, *, leads: pl.DataFrame, now_s: int) -> pl.DataFrame:
+    """The submissions table: one processed per form lead, quarantined spam and a few invalid ones."""
+    processed = _processed_submissions(rng, leads=leads)
+    n_spam = max(SPAM_MIN, round(SPAM_SHARE * processed.height))
+    n_invalid = max(INVALID_MIN, round(INVALID_SHARE * processed.height))
+    frame = pl.concat([processed, _spam_submissions(rng, n=n_spam, now_s=now_s),
+                       _invalid_submissions(rng, n=n_invalid, now_s=now_s)], how="diagonal_relaxed")
+    # Ids follow arrival, as the capture endpoint assigns them.
+    frame = frame.sort("received_at", maintain_order=True)
+    return frame.select(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("id"),
+        pl.col("form_id").cast(pl.Int64), "received_at", "status", "reasons", "payload", "context",
+        pl.lit(None, dtype=pl.String).alias("visitor_id"),
+        pl.col("lead_id").cast(pl.Int64), pl.col("processed_at").cast(pl.Datetime("us")),
+        pl.lit(None, dtype=pl.String).alias("error"),
+        pl.lit(None, dtype=pl.Int64).alias("released_by"),
+        pl.lit(None, dtype=pl.Datetime("us")).alias("released_at"),
+    )
+
+
+def _processed_submissions(rng: np.random.Generator, *, leads: pl.DataFrame) -> pl.DataFrame:
+    """Each form lead's submission, as its browser sent it, at the lead's form_submit time."""
+    subs = leads.filter(pl.col("form_id").is_not_null())
+    n = subs.height
+    touch = ["first_source", "first_medium", "first_campaign", "first_term", "first_content", "first_referrer",
+             "first_landing_page"]
+    subs = subs.with_columns(
+        touch_key=pl.concat_str([pl.col(k).fill_null(NO_VALUE) for k in touch], separator="\x1f"),
+        form=pl.col("form_id") - 1, consent=pl.col("consent_email") == "granted", hp=pl.lit(None, dtype=pl.String),
+        ip=_ips(rng, n),
+        ua=_take([json.dumps(u) for u, _ in c.USER_AGENTS], _choice(rng, [w for _, w in c.USER_AGENTS], n)),
+        delay=pl.Series(rng.integers(*PROCESS_DELAY_S, n, endpoint=True)),
+    )
+    # Few distinct first touches: each one's JSON is written once and looked up per row.
+    tails = {row[-1]: _touch_context_tail(*row[:-1])
+             for row in subs.select(*touch, "touch_key").unique("touch_key").iter_rows()}
+    return subs.select(
+        "form_id",
+        received_at=pl.col("created_at"),
+        status=pl.lit("processed"),
+        reasons=pl.lit("[]"),
+        payload=_payload_json(),
+        context=pl.concat_str(pl.lit('{"ip":"'), "ip", pl.lit('","user_agent":'), "ua",
+                              pl.col("touch_key").replace_strict(tails, return_dtype=pl.String)),
+        lead_id=pl.col("id"),
+        processed_at=pl.col("created_at") + pl.duration(seconds="delay"),
+    )
+
+
+def _touch_context_tail(source: str | None, medium: str | None, campaign: str | None, term: str | None,
+                        content: str | None, referrer: str | None, landing_page: str) -> str:
+    """The context JSON after ip and user agent (with its leading comma) for one first touch."""
+    values = {"utm_source": source, "utm_medium": medium, "utm_campaign": campaign, "utm_term": term,
+              "utm_content": content}
+    utm = {k: v for k, v in values.items() if v is not None}
+    page = landing_page + ("?" + urlencode(utm) if utm else "")
+    context = {"origin": c.SITE, "referrer": referrer, "page_url": page,
+               "content_type": FORM_CONTENT_TYPE, "utm": utm or None, "channel": "form",
+               "consent_version": FORM_CONSENT_VERSION}
+    compact = json.dumps({k: v for k, v in context.items() if v is not None}, ensure_ascii=False, separators=(",", ":"))
+    return "," + compact[1:]
+
+
+def _payload_json() -> pl.Expr:
+    """The payload as sent: the form's fields (an empty input posts ''), a filled honeypot, a ticked box."""
+    # One encode for every form: keys the row's form lacks are null, then cut out (email, always
+    # there and first, means every cut key follows a comma).
+    columns = []
+    for key in PAYLOAD_KEYS:
+        forms = [k for k, form in enumerate(c.FORMS) if any(f["key"] == key for f in form.fields)]
+        columns.append(pl.when(pl.col("form").is_in(forms)).then(pl.col(key).fill_null("")).alias(key))
+    fields = pl.struct(columns).struct.json_encode().str.replace_all(r',"[a-z_]+":null', "")
+    hp = pl.when(pl.col("hp").is_not_null()).then(
+        pl.lit(f',"{HONEYPOT_FIELD}":') + pl.struct(pl.col("hp")).struct.json_encode().str.slice(6).str.head(-1))
+    consent = pl.when(pl.col("consent")).then(pl.lit(',"consent":"true"'))
+    return pl.concat_str(fields.str.head(-1), hp.otherwise(pl.lit("")), consent.otherwise(pl.lit("")),
+                         pl.lit("}")).alias("payload")
+
+
+def _ips(rng: np.random.Generator, n: int) -> pl.Series:
+    octets = [pl.Series(np.asarray(c.IP_FIRST_OCTETS)[rng.integers(0, len(c.IP_FIRST_OCTETS), n)]),
+              pl.Series(rng.integers(0, 256, n)), pl.Series(rng.integers(0, 256, n)),
+              pl.Series(rng.integers(1, 255, n))]
+    return pl.DataFrame({str(i): o for i, o in enumerate(octets)}).select(
+        pl.concat_str([pl.col(str(i)).cast(pl.String) for i in range(4)], separator=".")).to_series()
+
+
+def _any_time(rng: np.random.Generator, n: int, now_s: int) -> np.ndarray:
+    """Times over the history, at any hour (scripts keep no office hours), in epoch seconds."""
+    return now_s - rng.integers(1, HISTORY_DAYS * DAY, n)
+
+
+def _spam_submissions(rng: np.random.Generator, *, n: int, now_s: int) -> pl.DataFrame:
+    """Quarantined spam, with the reasons spam.spam_reasons gives, in the order it gives them."""
+    flags = np.array([p for p, _ in SPAM_PROFILES])[_choice(rng, [w for _, w in SPAM_PROFILES], n)]
+    hp, fast, limited, disposable, link = (flags[:, i] for i in range(5))
+    name_i = rng.integers(0, len(c.SPAM_FIRST_NAMES), n)
+    slugs = np.array([_ascii_slug(v) for v in c.SPAM_FIRST_NAMES], dtype=object)
+    domain = np.where(disposable, np.array(c.DISPOSABLE_DOMAINS, dtype=object)[
+        rng.integers(0, len(c.DISPOSABLE_DOMAINS), n)], np.array(c.SPAM_FREE_DOMAINS, dtype=object)[
+        rng.integers(0, len(c.SPAM_FREE_DOMAINS), n)])
+    email = slugs[name_i] + rng.integers(10, 10_000, n).astype(str).astype(object) + "@" + domain
+    first = np.where(link, np.array(c.SPAM_LINK_NAMES, dtype=object)[rng.integers(0, len(c.SPAM_LINK_NAMES), n)],
+                     np.array(c.SPAM_FIRST_NAMES, dtype=object)[name_i])
+    ua = np.where(hp | fast, rng.integers(0, len(c.SPAM_USER_AGENTS), n), -1)
+    human_ua = _choice(rng, [w for _, w in c.USER_AGENTS], n)
+    ua_json = [json.dumps(u) for u in c.SPAM_USER_AGENTS] + [json.dumps(u) for u, _ in c.USER_AGENTS]
+    # A rate-limited burst comes from one of two hosts; other spam from anywhere.
+    ip = pl.Series(np.where(limited, np.array(c.SPAM_IPS, dtype=object)[rng.integers(0, 2, n)],
+                            _ips(rng, n).to_numpy().astype(object)).tolist(), dtype=pl.String)
+    page = _take([json.dumps(c.SITE + p) for p in c.SPAM_PAGES], rng.integers(0, len(c.SPAM_PAGES), n))
+    tenths = rng.integers(1, MIN_SUBMIT_SECONDS * 10, n)  # shown and sent within the minimum
+    frame = pl.DataFrame({
+        "form": _choice(rng, SPAM_FORMS, n),
+        "consent": hp,  # scripts tick every box
+        "email": _str(email),
+        "first_name": _str(first),
+        "last_name": _take(c.SPAM_LAST_NAMES, rng.integers(0, len(c.SPAM_LAST_NAMES), n)),
+        "company_name": _take(c.SPAM_COMPANIES, rng.integers(0, len(c.SPAM_COMPANIES), n)),
+        "job_title": _take(c.SPAM_JOB_TITLES, rng.integers(0, len(c.SPAM_JOB_TITLES), n)),
+        "company_size": _take(c.COMPANY_SIZES, np.where(hp, rng.integers(0, len(c.COMPANY_SIZES), n), -1)),
+        "phone": _str(np.where(hp, "+1" + rng.integers(2_000_000_000, 9_999_999_999, n).astype(str).astype(object),
+                               None)),
+        "hp": _take(c.SPAM_HONEYPOT_VALUES, np.where(hp, rng.integers(0, len(c.SPAM_HONEYPOT_VALUES), n), -1)),
+        "domain": _str(domain),
+        "honeypot": hp, "fast": fast, "limited": limited, "disposable": disposable, "link": link,
+        "seconds": tenths // 10, "tenths": tenths % 10,
+        "ip": ip,
+        "ua": _take(ua_json, np.where(ua >= 0, ua, len(c.SPAM_USER_AGENTS) + human_ua)),
+        "page": page,
+    })
+
+    def reason(flag: str, text: pl.Expr | str) -> pl.Expr:
+        text = pl.lit(json.dumps(text) + ",") if isinstance(text, str) else text
+        return pl.when(pl.col(flag)).then(text).otherwise(pl.lit(""))
+
+    reasons = pl.concat_str(
+        reason("honeypot", "honeypot field filled (bots fill every input)"),
+        reason("fast", pl.concat_str(pl.lit('"submitted '), pl.col("seconds").cast(pl.String), pl.lit("."),
+                                     pl.col("tenths").cast(pl.String),
+                                     pl.lit(f' s after the form was shown (minimum {MIN_SUBMIT_SECONDS} s)",'))),
+        reason("limited", f"too many submissions from this IP address (limit {SUBMIT_RATE_LIMIT})"),
+        reason("disposable", pl.concat_str(pl.lit('"disposable email domain '), "domain", pl.lit('",'))),
+        reason("link", "link or HTML in first_name"),
+    ).str.strip_chars_end(",")
+    received = _ts(_any_time(rng, n, now_s))
+    return frame.select(
+        form_id=pl.col("form").cast(pl.Int64) + 1,
+        received_at=received,
+        status=pl.lit("quarantined"),
+        reasons=pl.concat_str(pl.lit("["), reasons, pl.lit("]")),
+        payload=_payload_json(),
+        context=pl.concat_str(pl.lit('{"ip":"'), "ip", pl.lit('","user_agent":'), "ua",
+                              pl.lit(f',"origin":{json.dumps(c.SITE)},"page_url":'), "page",
+                              pl.lit(f',"content_type":"{FORM_CONTENT_TYPE}","channel":"form",'
+                                     f'"consent_version":{FORM_CONSENT_VERSION}}}')),
+        lead_id=pl.lit(None, dtype=pl.Int64),
+        processed_at=pl.lit(None, dtype=pl.Datetime("us")),
+    )
+
+
+def _invalid_submissions(rng: np.random.Generator, *, n: int, now_s: int) -> pl.DataFrame:
+    """Submissions refused for a mistyped email, with the reason the product stored."""
+    kind = rng.integers(0, len(c.INVALID_EMAILS), n)
+    messages = []
+    for template in c.INVALID_EMAILS:
+        try:
+            normalize_email(template.format(f="jane", l="doe"))
+        except InvalidValue as exc:
+            messages.append(json.dumps([f"email: not a valid email address: {exc}"]))
+        else:
+            raise AssertionError(f"{template!r} is a valid email pattern")
+    first_i = rng.integers(0, len(c.FIRST_NAMES_EN), n)
+    last_i = rng.integers(0, len(c.LAST_NAMES_EN), n)
+    first_slug = np.array([_ascii_slug(v) for v in c.FIRST_NAMES_EN], dtype=object)[first_i]
+    last_slug = np.array([_ascii_slug(v) for v in c.LAST_NAMES_EN], dtype=object)[last_i]
+    parts = [template.replace("{f}", "\x01").replace("{l}", "\x02").split("\x01") for template in c.INVALID_EMAILS]
+    # Each template is "<before>{f}<middle>{l}<after>": fill it with whole columns.
+    before = np.array([p[0] for p in parts], dtype=object)[kind]
+    middle, after = (np.array([p[1].split("\x02")[i] for p in parts], dtype=object)[kind] for i in (0, 1))
+    email = before + first_slug + middle + last_slug + after
+    companies = [f"{a} {b}" for a in c.COMPANY_WORDS_A[:5] for b in c.COMPANY_WORDS_B[:5]]
+    day = rng.integers(1, HISTORY_DAYS, n, endpoint=True)
+    hour = np.clip(rng.normal(SUBMIT_HOUR_MEAN * 3600, SUBMIT_HOUR_SD * 3600, n), 0, DAY - 1).astype(np.int64)
+    frame = pl.DataFrame({
+        "form": _choice(rng, [1] * len(c.FORMS), n),
+        "consent": rng.random(n) < 0.5,
+        "email": _str(email),
+        "first_name": _take(c.FIRST_NAMES_EN, first_i),
+        "last_name": _take(c.LAST_NAMES_EN, last_i),
+        "company_name": _take(companies, rng.integers(0, len(companies), n)),
+        "job_title": _take(c.TITLES_EN[3], rng.integers(0, len(c.TITLES_EN[3]), n)),
+        "company_size": pl.Series([None] * n, dtype=pl.String),
+        "phone": pl.Series([None] * n, dtype=pl.String),
+        "hp": pl.Series([None] * n, dtype=pl.String),
+        "ip": _ips(rng, n),
+        "ua": _take([json.dumps(u) for u, _ in c.USER_AGENTS], _choice(rng, [w for _, w in c.USER_AGENTS], n)),
+    })
+    return frame.select(
+        form_id=pl.col("form").cast(pl.Int64) + 1,
+        received_at=_ts(now_s - day * DAY + hour),
+        status=pl.lit("invalid"),
+        reasons=_take([*messages], kind),
+        payload=_payload_json(),
+        context=pl.concat_str(pl.lit('{"ip":"'), "ip", pl.lit('","user_agent":'), "ua",
+                              pl.lit(f',"origin":{json.dumps(c.SITE)},"page_url":{json.dumps(c.SITE + "/demo")},'
+                                     f'"content_type":"{FORM_CONTENT_TYPE}","channel":"form",'
+                                     f'"consent_version":{FORM_CONSENT_VERSION}}}')),
+        lead_id=pl.lit(None, dtype=pl.Int64),
+        processed_at=pl.lit(None, dtype=pl.Datetime("us")),
+    )

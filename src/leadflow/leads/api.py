@@ -8,10 +8,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 
 from leadflow.auth.deps import DB, ApiUser
-from leadflow.db.session import get_engine
+from leadflow.db.session import get_engine, serialized_writes, unit_of_work
+from leadflow.leads.events import append_events
 from leadflow.leads.exporting import iter_csv
 from leadflow.leads.models import Lead
 from leadflow.leads.schemas import (
+    EventBatchIn,
+    EventBatchOut,
     EventIn,
     EventOut,
     LeadCreate,
@@ -41,7 +44,7 @@ router = APIRouter(prefix="/api/v1", tags=["leads"])
 _MAX_LEAD_ID = 2**63 - 1
 
 
-def lead_or_404(lead_id: int, db: DB) -> Lead:
+def lead_or_404(lead_id: int, db: DB, user: ApiUser) -> Lead:
     lead = get_lead(db, lead_id=lead_id) if 1 <= lead_id <= _MAX_LEAD_ID else None
     if lead is None:
         raise HTTPException(404, f"lead_id: no lead with id {lead_id}")
@@ -130,6 +133,17 @@ def api_append_event(lead: LeadDep, data: EventIn, db: DB, user: ApiUser, respon
     if not created:
         response.status_code = 200
     return EventOut.model_validate(event)
+
+
+@router.post("/events", response_model=EventBatchOut, summary="Append a batch of events (up to 1,000)")
+def api_append_events(data: EventBatchIn, db: DB, user: ApiUser) -> EventBatchOut:
+    """Server-side events (trial usage, webinar attendance, calls, ...) for leads named by id, email or
+    external id, or for anonymous visitors. Idempotent by each event's optional `external_id`; events
+    naming no known lead are listed in `rejected` with the reason, the others are stored."""
+    with serialized_writes(), unit_of_work() as session:
+        result = append_events(session, events=data.events, source="api")
+    return EventBatchOut(stored=result.stored, duplicates=result.duplicates,
+                         rejected=[{"index": i, "field": f, "message": m} for i, f, m in result.rejected])
 
 
 @router.get("/leads/{lead_id}/events", response_model=list[EventOut], summary="A lead's timeline, newest first")

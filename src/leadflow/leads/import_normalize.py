@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import polars as pl
-from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
 from leadflow.leads.attribution import classify_channel
 from leadflow.leads.import_mapping import PROPERTY_PREFIX
 from leadflow.leads.import_reader import EXTRA_COLUMN
 from leadflow.leads.models import TOUCH_FIELDS
 from leadflow.leads.normalize import (
+    EMAIL_FAST,
+    SPECIAL_DOMAINS,
     InvalidValue,
     clean_name,
     clean_text,
@@ -49,11 +50,6 @@ DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f"
 _PRINTABLE_ASCII = r"^[\x20-\x7e]*$"
 # Same test as normalize.clean_name, applied to already cleaned text.
 _NAME_SPAM = r"(?i)https?://|www\.|<[^>]*>"
-# Addresses this simple are certainly valid for email-validator and normalize to their lowercase
-# form; anything else (quotes, Unicode, IP literals, mailto:, odd domains) takes the slow path.
-EMAIL_FAST = (r"^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@"
-              r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
-_SPECIAL_DOMAINS = tuple(SPECIAL_USE_DOMAIN_NAMES)
 
 
 @dataclass(slots=True)
@@ -142,7 +138,7 @@ def fast_email_mask(s: pl.Series) -> pl.Series:
     domain = t.str.extract(r"@([^@]*)$").str.to_lowercase()
     local = t.str.extract(r"^([^@]*)@")
     special = pl.Series([False] * len(s))
-    for d in _SPECIAL_DOMAINS:
+    for d in SPECIAL_DOMAINS:
         special = special | (domain == d).fill_null(False) | domain.str.ends_with("." + d).fill_null(False)
     return (t.str.contains(EMAIL_FAST).fill_null(False) & (t.str.len_bytes() <= 200).fill_null(False)
             & (local.str.len_bytes() <= 64).fill_null(False) & ~domain.str.contains("--").fill_null(True)

@@ -20,7 +20,12 @@ from sqlalchemy import Connection
 from leadflow.leads.import_normalize import NormalizedBatch, merge_duplicates
 from leadflow.leads.merge import SET_FIELDS, SET_ONCE_FIELDS
 from leadflow.leads.normalize import FREE_EMAIL_DOMAINS
-from leadflow.leads.search import FTS_DELETE_ALL, FTS_INSERT_ALL
+from leadflow.leads.search import (
+    FTS_DELETE_ALL,
+    FTS_INSERT_ALL,
+    PG_SEARCH_FILL,
+    PG_SEARCH_FILL_CONFLICT,
+)
 
 SEARCHED_COLUMNS = frozenset({"first_name", "last_name", "email", "company_name"})
 # Lead columns an import can write; outcome follows the service's rule (a new value replaces the old).
@@ -273,7 +278,15 @@ def _insert_new(cur, *, pg: bool, new: pl.DataFrame, fields: list[str], props: l
         pl.when(pl.col("_won")).then(now).alias("converted_at"),
     )
     if pg:
+        # The per-row search trigger is bypassed for this insert; one statement fills lead_search.
+        cur.execute("SET LOCAL leadflow.bulk_search = 'on'")
         _insert(cur, pg=pg, table="leads", frame=leads)
+        cur.execute("SET LOCAL leadflow.bulk_search = 'off'")
+        # A range, not id = ANY(ids): without fresh statistics the planner would scan the table
+        # and test each row against the whole array. A lead of another writer in the range only
+        # gets its (identical) search row written again.
+        cur.execute(PG_SEARCH_FILL + " WHERE id BETWEEN %s AND %s" + PG_SEARCH_FILL_CONFLICT,
+                    (new["lead_id"].min(), new["lead_id"].max()))
     else:
         with _fts_trigger_off(cur, "leads_fts_ai") as had_trigger:
             _insert(cur, pg=pg, table="leads", frame=leads)

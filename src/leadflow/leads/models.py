@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadflow.db.base import Base, JSONType, utcnow
+from leadflow.db.base import Base, BigId, JSONType, utcnow
 
 # BigInteger ids on PostgreSQL, INTEGER (the rowid alias) on SQLite.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 TOUCH_FIELDS = (
     "channel",

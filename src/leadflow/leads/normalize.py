@@ -20,6 +20,25 @@ class InvalidValue(ValueError):
     """A value that cannot be stored, with a reason a user can act on."""
 
 
+# Addresses this simple are certainly valid for email-validator and normalize to their lowercase
+# form; anything else (quotes, Unicode, IP literals, mailto:, odd or special-use domains) goes to
+# email-validator. The importer applies the same test as a Polars expression; Hypothesis tests
+# check both against email-validator.
+EMAIL_FAST = (r"^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@"
+              r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+SPECIAL_DOMAINS = tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+_EMAIL_FAST = re.compile(EMAIL_FAST)
+
+
+def _simple_email(value: str) -> bool:
+    if len(value) > 200 or not _EMAIL_FAST.match(value):
+        return False
+    local, _, domain = value.rpartition("@")
+    domain = domain.lower()
+    return (len(local) <= 64 and "--" not in domain
+            and not any(domain == d or domain.endswith("." + d) for d in SPECIAL_DOMAINS))
+
+
 # email-validator checks syntax only here: deliverability would need DNS, and there is no
 # network at run time.
 def normalize_email(raw: str | None) -> str | None:
@@ -29,6 +48,8 @@ def normalize_email(raw: str | None) -> str | None:
     value = str(raw).strip()
     if not value:
         return None
+    if _simple_email(value):
+        return value.lower()
     value = value.removeprefix("mailto:")
     try:
         info = email_validator.validate_email(value, check_deliverability=False)

@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 
 from leadflow.leads.normalize import (
@@ -21,7 +22,7 @@ from leadflow.leads.normalize import (
     normalize_country,
     normalize_email,
 )
-from leadflow.schemas import MAX_ID, DbId, InputDatetime, InputModel, UtcDatetime
+from leadflow.schemas import MAX_ID, DbId, InputDatetime, InputModel, UtcDatetime, check_storable
 
 Stage = Literal["suspect", "prospect", "mql", "sql", "customer", "disqualified", "recycled"]
 Consent = Literal["granted", "denied", "unknown"]
@@ -194,7 +195,9 @@ EVENT_TYPES = (
 )
 
 
-class EventIn(InputModel):
+class EventFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     type: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. page_view, download, webinar")
     occurred_at: InputDatetime | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
@@ -206,6 +209,53 @@ class EventIn(InputModel):
         if len(v) > 100:
             raise ValueError("at most 100 event properties")
         return v
+
+
+class EventIn(InputModel, EventFields):
+    """One event for one lead's timeline."""
+
+
+MAX_BATCH_EVENTS = 1_000
+
+
+class BatchEventIn(EventFields):
+    """An event of a batch, naming its lead (id, email or external id) or an anonymous visitor.
+
+    Unlike InputModel, which checks every field for unstorable values (NUL, NaN) one by one, the
+    whole event is checked in one walk: a request carries up to 1,000 of them.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_event(cls, data: Any) -> Any:
+        return check_storable(data)
+
+    lead_id: DbId | None = None
+    email: Annotated[str | None, AfterValidator(_wrap(normalize_email))] = Field(None, max_length=320)
+    lead_external_id: str | None = Field(None, max_length=200)
+    visitor_id: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _identified(self) -> BatchEventIn:
+        if not (self.lead_id or self.email or self.lead_external_id or self.visitor_id):
+            raise ValueError("an event needs lead_id, email, lead_external_id or visitor_id")
+        return self
+
+
+class EventBatchIn(InputModel):
+    events: list[BatchEventIn] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+class RejectedEvent(BaseModel):
+    index: int
+    field: str
+    message: str
+
+
+class EventBatchOut(BaseModel):
+    stored: int = Field(description="Events written by this request.")
+    duplicates: int = Field(description="Events whose external_id was already stored (or repeated in the batch).")
+    rejected: list[RejectedEvent] = Field(description="Events not stored, with why (e.g. no such lead).")
 
 
 class EventOut(BaseModel):

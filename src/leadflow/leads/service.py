@@ -158,9 +158,12 @@ def create_lead(
 
 def upsert_lead(
     session: Session, *, data: LeadCreate, actor_type: str = "api", actor_id: int | None = None,
-    source: str | None = None,
+    source: str | None = None, form_id: int | None = None,
 ) -> UpsertOutcome:
-    """Create the lead or merge DATA into the existing one by email, else external id."""
+    """Create the lead or merge DATA into the existing one by email, else external id.
+
+    FORM_ID (set once) is the capture form the lead came through; callers pass a form they checked.
+    """
     if not data.email and not data.external_id:
         raise LeadError("a lead needs an email or an external_id", field="email")
     lead = find_lead(session, email=data.email, external_id=data.external_id)
@@ -174,6 +177,8 @@ def upsert_lead(
     fields = _incoming(session, data, lead.country if lead else None)
     fields.update(_touch_columns("first", data.first_touch or data.last_touch))
     fields.update(_touch_columns("last", data.last_touch or data.first_touch))
+    if form_id is not None:
+        fields["form_id"] = form_id
     if fields.get("campaign_id") is None:
         campaign_id = _resolve_campaign(session, data.first_touch or data.last_touch)
         if campaign_id is not None:
@@ -210,6 +215,38 @@ def upsert_lead(
     session.flush()
     changed = [] if created else sorted([*changes, *(f"properties.{k}" for k in prop_changes)])
     return UpsertOutcome(lead=lead, created=created, changed_fields=changed)
+
+
+CONSENT_PURPOSES = {"marketing_email": "consent_email", "tracking": "consent_tracking"}
+
+
+@dataclass(slots=True, frozen=True)
+class ConsentProof:
+    """Where a consent decision was given: the channel, the text version shown, the form, IP and browser."""
+
+    source: str
+    text_version: str | None = None
+    form_id: int | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+def record_consent(session: Session, *, lead: Lead, purpose: str, state: str, proof: ConsentProof,
+                   at: datetime | None = None) -> ConsentRecord:
+    """Add a grant or withdrawal to LEAD's consent ledger, with its proof, and make it the current state.
+
+    Every decision is recorded, also one that repeats the current state (a renewed grant under a
+    new text version is evidence of its own).
+    """
+    if purpose not in CONSENT_PURPOSES or state not in ("granted", "denied"):
+        raise LeadError(f"unknown consent purpose or state: {purpose!r} {state!r}", field="consent")
+    setattr(lead, CONSENT_PURPOSES[purpose], state)
+    record = ConsentRecord(lead_id=lead.id, purpose=purpose, state=state, source=proof.source[:64],
+                           text_version=proof.text_version, form_id=proof.form_id, ip=proof.ip,
+                           user_agent=proof.user_agent, recorded_at=at or utcnow())
+    session.add(record)
+    session.flush()
+    return record
 
 
 def _apply_consent(session: Session, *, lead: Lead, changes: dict[str, tuple[Any, Any]], source: str) -> None:

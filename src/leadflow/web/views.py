@@ -63,9 +63,6 @@ def dashboard(request: Request, user: UiUser, db: DB) -> HTMLResponse:
 
 
 _COMING = {
-    "forms": ("Forms and hosted landing pages arrive with lead capture.",
-              ["Embeddable forms and hosted landing pages", "Lead magnets delivered and tracked",
-               "Spam defence and consent text versions"]),
     "scoring": ("Fit grades, engagement scores and backtests arrive with qualification.",
                 ["Fit grade A to D against your ideal customer profile", "Engagement score with time decay",
                  "Predicted conversion probability, explained"]),

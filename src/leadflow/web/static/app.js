@@ -123,3 +123,125 @@
     a.addEventListener("click", function (e) { if (history.length > 1) { e.preventDefault(); history.back(); } });
   });
 })();
+
+/* Lead capture pages: copying embed codes, the fields editor of a form. */
+(function () {
+  "use strict";
+
+  // Copy the text of an element (an embed snippet in <pre><code>) to the clipboard.
+  document.querySelectorAll("[data-copy-text]").forEach(function (btn) {
+    btn.addEventListener("click", function () {
+      var source = document.querySelector(btn.getAttribute("data-copy-text"));
+      if (!source) { return; }
+      var label = btn.querySelector("span") || btn;
+      function done(ok) {
+        label.textContent = ok ? "Copied" : "Press Ctrl+C";
+        setTimeout(function () { label.textContent = "Copy"; }, 2000);
+      }
+      function selectSource() {
+        var range = document.createRange();
+        range.selectNodeContents(source);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+      }
+      function fallback() {
+        selectSource();
+        var ok = false;
+        try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+        done(ok);
+      }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(source.textContent).then(function () { done(true); }, fallback);
+      } else { fallback(); }
+    });
+  });
+
+  // The fields editor: "Add field" clones the template row, each row can be removed, and the
+  // inputs that do not apply to a row's type are hidden (without JavaScript all of them show).
+  document.querySelectorAll("[data-form-editor]").forEach(function (editor) {
+    var rows = editor.querySelector("[data-field-rows]");
+    var template = editor.querySelector("template[data-field-template]");
+    var addButton = editor.querySelector("[data-add-field]");
+    if (!rows || !template) { return; }
+    var standard = ["email", "first_name", "last_name", "phone", "company_name", "job_title", "country", "company_size"];
+    var next = parseInt(rows.getAttribute("data-next-index"), 10) || 0;
+    var texts = JSON.parse(editor.getAttribute("data-lang-texts") || "{}");
+    var language = editor.querySelector("select[name=language]");
+    function builtIn() { return texts[language ? language.value : "en"] || texts.en || {labels: {}}; }
+
+    function sync(row) {
+      var type = row.querySelector("[data-field-type]") || row.querySelector("input[name$='-type']");
+      if (!type) { return; }
+      var label = row.querySelector("input[name$='-label']");
+      if (label) { label.placeholder = builtIn().labels[type.value] || ""; }
+      if (type.tagName !== "SELECT") { return; }  // the fixed email row
+      var key = row.querySelector("input[name$='-key']");
+      var isStandard = standard.indexOf(type.value) >= 0;
+      if (isStandard) {
+        key.value = type.value;
+        key.readOnly = true;
+      } else if (key.readOnly) {
+        key.readOnly = false;
+        if (standard.indexOf(key.value) >= 0) { key.value = ""; }
+      }
+      key.placeholder = isStandard ? type.value : "from the label";
+      row.querySelectorAll("[data-show-for]").forEach(function (box) {
+        var input = box.querySelector("input");
+        var show = box.getAttribute("data-show-for") === type.value || (input && input.value !== "");
+        box.classList.toggle("is-off", !show);
+      });
+    }
+
+    function wire(row) {
+      var type = row.querySelector("[data-field-type]");
+      if (type) { type.addEventListener("change", function () { sync(row); }); }
+      var remove = row.querySelector("[data-remove-field]");
+      if (remove) {
+        remove.addEventListener("click", function () {
+          var after = row.nextElementSibling || row.previousElementSibling;
+          row.remove();
+          var focusTo = after && after.querySelector("select, input:not([type=hidden])");
+          if (focusTo) { focusTo.focus(); } else if (addButton) { addButton.focus(); }
+        });
+      }
+      sync(row);
+    }
+
+    // Blank spare rows are only for browsers without JavaScript: "Add field" replaces them.
+    rows.querySelectorAll("[data-field-row][data-spare]").forEach(function (row) {
+      var type = row.querySelector("[data-field-type]");
+      if (type && !type.value) { row.remove(); }
+    });
+    rows.querySelectorAll("[data-field-row]").forEach(wire);
+
+    if (addButton) {
+      addButton.addEventListener("click", function () {
+        var holder = document.createElement("div");
+        holder.innerHTML = template.innerHTML.replace(/__i__/g, String(next));
+        next += 1;
+        var row = holder.firstElementChild;
+        rows.appendChild(row);
+        wire(row);
+        var type = row.querySelector("[data-field-type]");
+        if (type) { type.focus(); }
+      });
+    }
+
+    // The built-in texts shown as placeholders follow the form's language.
+    if (language) {
+      language.addEventListener("change", function () {
+        var t = builtIn();
+        var submit = editor.querySelector("[name=submit_label]");
+        var thanks = editor.querySelector("[name=success_message]");
+        if (submit) { submit.placeholder = t.submit || ""; }
+        if (thanks) { thanks.placeholder = t.thanks || ""; }
+        rows.querySelectorAll("[data-field-row]").forEach(sync);
+      });
+    }
+
+    // After a refused save, move focus to the list of problems so it is read out.
+    var problems = document.getElementById("form-errors");
+    if (problems) { problems.focus(); }
+  });
+})();
