@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,14 @@ from leadflow.config import get_settings  # noqa: E402
 from leadflow.db.base import Base, import_all_models  # noqa: E402
 from leadflow.db.migrate import seed_defaults, upgrade  # noqa: E402
 from leadflow.db.session import get_engine, get_sessionmaker, reset_engine_cache  # noqa: E402
+from leadflow.scoring.hooks import install as install_scoring  # noqa: E402
+
+# No timed assertions: Hypothesis's per-example deadline fails on a busy machine, not on a bug.
+hypothesis_settings.register_profile("leadflow", deadline=None)
+hypothesis_settings.load_profile("leadflow")
+
+# Leads are rescored as their transaction commits, as in the app and the CLI.
+install_scoring()
 
 X_EDUCATION_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "x_education_leads.csv"
 

@@ -48,6 +48,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     """Build the application (routers, error handlers, middleware)."""
+    from leadflow.scoring.hooks import install as install_scoring
+
+    install_scoring()
     settings = get_settings()
     app = FastAPI(
         lifespan=_lifespan,
@@ -74,11 +77,29 @@ def create_app() -> FastAPI:
 
     app.add_exception_handler(PageError, on_page_error)
 
+    from leadflow.lifecycle.service import LifecycleError
+
     @app.exception_handler(LeadError)
     @app.exception_handler(CampaignError)
     @app.exception_handler(CaptureError)
-    async def _domain_error(request: Request, exc: LeadError | CampaignError | CaptureError) -> JSONResponse:
+    @app.exception_handler(LifecycleError)
+    async def _domain_error(request: Request, exc: LeadError | CampaignError | CaptureError | LifecycleError) -> JSONResponse:
         return field_error(exc.status, exc.field, str(exc))
+
+    from leadflow.scoring.schemas import ModelError
+    from leadflow.scoring.service import ScoringError
+
+    @app.exception_handler(ScoringError)
+    async def _scoring_error(request: Request, exc: ScoringError) -> JSONResponse:
+        return field_error(exc.status, exc.field, str(exc))
+
+    @app.exception_handler(ModelError)
+    async def _model_error(request: Request, exc: ModelError) -> JSONResponse:
+        from leadflow.scoring.api import model_errors
+
+        errors = model_errors(exc)
+        return JSONResponse({"detail": "; ".join(f"{e['field']}: {e['message']}" for e in errors), "errors": errors},
+                            status_code=422)
 
     @app.exception_handler(AuthError)
     async def _auth_error(request: Request, exc: AuthError) -> JSONResponse:
@@ -116,7 +137,8 @@ def _optional_view_modules():
     import importlib
 
     for name in ("leadflow.leads.views", "leadflow.campaigns.views", "leadflow.auth.views",
-                 "leadflow.capture.api", "leadflow.capture.views"):
+                 "leadflow.capture.api", "leadflow.capture.views", "leadflow.lifecycle.api",
+                 "leadflow.lifecycle.views", "leadflow.scoring.api", "leadflow.scoring.views"):
         try:
             yield importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -22,12 +22,16 @@ def _register_domain_apps() -> None:
     from leadflow.capture.cli import forms_app, submissions_app
     from leadflow.demo.cli import register as register_demo
     from leadflow.leads.cli import app as leads_app
+    from leadflow.lifecycle.cli import register as register_lifecycle
+    from leadflow.scoring.cli import app as score_app
 
     app.add_typer(leads_app, name="leads")
     app.add_typer(campaigns_app, name="campaigns")
     app.add_typer(forms_app, name="forms")
     app.add_typer(submissions_app, name="submissions")
     register_demo(app)
+    register_lifecycle(leads_app)
+    app.add_typer(score_app, name="score")
 
 
 def _print_version(value: bool) -> None:
@@ -43,6 +47,9 @@ def _root(
                                  help="Print the version and exit."),
 ) -> None:
     """leadflow: self-hosted lead generation and lead qualification."""
+    from leadflow.scoring.hooks import install as install_scoring
+
+    install_scoring()
 
 
 @app.command()

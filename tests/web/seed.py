@@ -103,7 +103,7 @@ def seed_workspace(session: Session, *, leads: int = 60, owner_ids: list[int] | 
                       "customer": "Closed won", "disqualified": "Student, not a buyer",
                       "recycled": "No budget this year"}[stage]
             move_to_stage(session, lead=lead, to_stage=stage, reason=reason,
-                          actor_type="rule" if stage == "mql" else "user", actor_id=owner_ids[0] if owner_ids else None, at=t)
+                          actor_type="user", actor_id=owner_ids[0] if owner_ids else None, at=t)
         made.append(lead)
     if made:
         update_lead(session, lead=made[0], data=LeadUpdate(job_title="VP Marketing", city="Madrid"),

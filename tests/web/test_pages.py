@@ -86,7 +86,7 @@ def test_dashboard_shows_real_numbers(ui, db):
 
 
 def test_coming_soon_areas_are_routed(ui):
-    for path in ("/scoring", "/sales", "/nurture"):
+    for path in ("/sales", "/nurture"):
         r = ui.get(path)
         assert r.status_code == 200 and "Coming soon" in r.text
 

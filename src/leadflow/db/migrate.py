@@ -44,11 +44,12 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def seed_defaults(engine: Engine) -> None:
-    """Insert or refresh the stage rows; safe to run any number of times."""
+    """Insert or refresh the stage rows, and the default scoring model; safe to run any number of times."""
     from sqlalchemy.orm import Session
 
     from leadflow.lifecycle.models import Stage
     from leadflow.lifecycle.stages import STAGES
+    from leadflow.scoring.service import seed_default_model
 
     with Session(engine) as session, session.begin():
         existing = {s.key: s for s in session.query(Stage)}
@@ -56,3 +57,4 @@ def seed_defaults(engine: Engine) -> None:
             row = existing.get(d.key) or Stage(key=d.key)
             row.label, row.position, row.description, row.is_open = d.label, d.position, d.description, d.is_open
             session.add(row)
+        seed_default_model(session)

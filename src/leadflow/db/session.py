@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadflow.config import get_settings
+from leadflow.db import changes as _changes  # noqa: F401  (registers the changed-leads listeners)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

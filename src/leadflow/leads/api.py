@@ -64,6 +64,10 @@ def lead_filter(
     country: list[str] | None = Query(None),
     created_from: str | None = Query(None, description="YYYY-MM-DD"),
     created_to: str | None = Query(None, description="YYYY-MM-DD, inclusive"),
+    grade: list[str] | None = Query(None, description="Fit grade A-D"),
+    min_score: str | None = Query(None, description="Score at least this"),
+    max_score: str | None = Query(None, description="Score at most this"),
+    min_intent: str | None = Query(None, description="Intent score at least this"),
     sort: str = Query("-created_at"),
 ) -> LeadFilter:
     """The list filter from query parameters, validated by LeadFilter (422 names the field)."""
@@ -73,7 +77,8 @@ def lead_filter(
     try:
         return LeadFilter(q=q, stage=stage, channel=channel, campaign_id=campaign_id, owner_id=owner_id,
                           outcome=outcome, country=country, created_from=created_from or None,
-                          created_to=created_to or None, sort=sort)
+                          created_to=created_to or None, grade=grade, min_score=min_score or None,
+                          max_score=max_score or None, min_intent=min_intent or None, sort=sort)
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
 

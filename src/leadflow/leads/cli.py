@@ -14,13 +14,15 @@ from leadflow.cli_support import console, ensure_database, fail, print_json
 app = typer.Typer(help="Leads: list, show, import, export.", no_args_is_help=True)
 
 
-def _filter(q, stage, channel, campaign_id, owner_id, outcome, country, created_from, created_to, sort):
+def _filter(q, stage, channel, campaign_id, owner_id, outcome, country, created_from, created_to, sort,
+            grade=None, min_score=None, max_score=None, min_intent=None):
     from leadflow.leads.schemas import LeadFilter
 
     try:
         return LeadFilter(q=q, stage=stage or None, channel=channel or None, campaign_id=campaign_id or None,
                           owner_id=owner_id or None, outcome=outcome or None, country=country or None,
-                          created_from=created_from, created_to=created_to, sort=sort)
+                          created_from=created_from, created_to=created_to, grade=grade or None,
+                          min_score=min_score, max_score=max_score, min_intent=min_intent, sort=sort)
     except ValidationError as exc:
         err = exc.errors()[0]
         fail(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}")
@@ -35,14 +37,20 @@ _OUTCOME = typer.Option(None, "--outcome", help="won, lost or open (repeatable).
 _COUNTRY = typer.Option(None, "--country", help="ISO country code (repeatable).")
 _FROM = typer.Option(None, "--created-from", help="YYYY-MM-DD")
 _TO = typer.Option(None, "--created-to", help="YYYY-MM-DD (inclusive)")
-_SORT = typer.Option("-created_at", "--sort", help="Field, '-' for descending: created_at, last_name, ...")
+_SORT = typer.Option("-created_at", "--sort",
+                     help="Field, '-' for descending: created_at, last_name, score, fit_grade, intent_score, ...")
+_GRADE = typer.Option(None, "--grade", help="Fit grade A-D (repeatable).")
+_MIN_SCORE = typer.Option(None, "--min-score", help="Score at least this.")
+_MAX_SCORE = typer.Option(None, "--max-score", help="Score at most this.")
+_MIN_INTENT = typer.Option(None, "--min-intent", help="Intent score at least this.")
 
 
 @app.command("list")
 def list_cmd(
     q: str = _Q, stage: list[str] = _STAGE, channel: list[str] = _CHANNEL, campaign_id: list[int] = _CAMPAIGN,
     owner_id: list[int] = _OWNER, outcome: list[str] = _OUTCOME, country: list[str] = _COUNTRY,
-    created_from: str = _FROM, created_to: str = _TO, sort: str = _SORT,
+    created_from: str = _FROM, created_to: str = _TO, grade: list[str] = _GRADE, min_score: float = _MIN_SCORE,
+    max_score: float = _MAX_SCORE, min_intent: float = _MIN_INTENT, sort: str = _SORT,
     page: int = typer.Option(1, min=1, help="Page number."),
     page_size: int = typer.Option(50, min=1, max=500, help="Leads per page."),
     as_json: bool = typer.Option(False, "--json", help="Print {total, items} as JSON."),
@@ -52,7 +60,8 @@ def list_cmd(
     from leadflow.leads.schemas import LeadOut
     from leadflow.leads.service import list_leads
 
-    f = _filter(q, stage, channel, campaign_id, owner_id, outcome, country, created_from, created_to, sort)
+    f = _filter(q, stage, channel, campaign_id, owner_id, outcome, country, created_from, created_to, sort,
+                grade, min_score, max_score, min_intent)
     ensure_database()
     with unit_of_work() as s:
         total, items = list_leads(s, filter=f, page=page, page_size=page_size)
@@ -60,11 +69,13 @@ def list_cmd(
     if as_json:
         print_json({"total": total, "page": page, "page_size": page_size, "items": rows})
         return
-    table = Table("id", "name", "email", "company", "stage", "channel", "created", title=f"{total:,} leads")
+    table = Table("id", "name", "email", "company", "stage", "grade", "score", "channel", "created",
+                  title=f"{total:,} leads")
     for r in rows:
         name = " ".join(p for p in (r["first_name"], r["last_name"]) if p)
+        score = "" if r["score"] is None else f"{r['score']:.0f}"
         table.add_row(str(r["id"]), name, r["email"] or r["external_id"] or "", r["company_name"] or "",
-                      r["stage"], r["first_channel"] or "", (r["created_at"] or "")[:10])
+                      r["stage"], r["fit_grade"] or "", score, r["first_channel"] or "", (r["created_at"] or "")[:10])
     console.print(table)
     if total > page * page_size:
         console.print(f"page {page} of {-(-total // page_size):,} — use --page")
@@ -114,14 +125,16 @@ def show_cmd(
 def export_cmd(
     q: str = _Q, stage: list[str] = _STAGE, channel: list[str] = _CHANNEL, campaign_id: list[int] = _CAMPAIGN,
     owner_id: list[int] = _OWNER, outcome: list[str] = _OUTCOME, country: list[str] = _COUNTRY,
-    created_from: str = _FROM, created_to: str = _TO, sort: str = _SORT,
+    created_from: str = _FROM, created_to: str = _TO, grade: list[str] = _GRADE, min_score: float = _MIN_SCORE,
+    max_score: float = _MAX_SCORE, min_intent: float = _MIN_INTENT, sort: str = _SORT,
     output: Path = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
 ) -> None:
     """Export the leads matching the filters as CSV."""
     from leadflow.db.session import get_engine
     from leadflow.leads.exporting import iter_csv
 
-    f = _filter(q, stage, channel, campaign_id, owner_id, outcome, country, created_from, created_to, sort)
+    f = _filter(q, stage, channel, campaign_id, owner_id, outcome, country, created_from, created_to, sort,
+                grade, min_score, max_score, min_intent)
     ensure_database()
     chunks = iter_csv(get_engine(), f)
     if output is None:

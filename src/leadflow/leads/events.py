@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from leadflow.db.base import utcnow
+from leadflow.db.changes import mark_leads_changed
 from leadflow.leads.models import ConsentRecord, Event, Lead
 from leadflow.leads.schemas import BatchEventIn
 
@@ -83,6 +84,7 @@ def append_events(session: Session, *, events: Sequence[BatchEventIn], source: s
     _touch_activity(cursor, pg, rows)
     _unsubscribes(session, rows, source=source, now=now)
     result.lead_ids = {r["lead_id"] for r in rows if r["lead_id"]}
+    mark_leads_changed(session, result.lead_ids)
     return result
 
 
@@ -137,6 +139,8 @@ def stitch_visitor(session: Session, *, visitor_id: str, lead_id: int) -> int:
     if latest is not None:
         cursor, pg = _cursor(session)
         cursor.execute(_sql(pg, _LATEST), (_ts(pg, latest), lead_id, _ts(pg, latest)))
+    if moved.rowcount:
+        mark_leads_changed(session, [lead_id])
     return moved.rowcount or 0
 
 

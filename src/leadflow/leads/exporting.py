@@ -16,8 +16,8 @@ from leadflow.leads.service import _filtered, _order
 EXPORT_COLUMNS: tuple[str, ...] = (
     "id", "email", "external_id", "first_name", "last_name", "phone", "job_title", "company_name",
     "industry", "company_size", "country", "city", "website", "stage", "outcome", "deal_value",
-    "lost_reason", "owner_id", "campaign_id", "fit_grade", "engagement_score",
-    "conversion_probability", "consent_email", "consent_tracking",
+    "lost_reason", "owner_id", "campaign_id", "score", "fit_grade", "fit_points", "engagement_score",
+    "intent_score", "conversion_probability", "consent_email", "consent_tracking",
     *(f"first_{f}" for f in TOUCH_FIELDS), *(f"last_{f}" for f in TOUCH_FIELDS),
     "created_at", "updated_at", "converted_at", "last_activity_at", "properties",
 )

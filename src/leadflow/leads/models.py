@@ -55,6 +55,9 @@ class Lead(Base):
         Index("ix_leads_last_name", "last_name", "first_name"),
         Index("ix_leads_company_name", "company_name"),
         Index("ix_leads_engagement_score", "engagement_score"),
+        Index("ix_leads_score", "score"),
+        Index("ix_leads_fit_grade_score", "fit_grade", "score"),
+        Index("ix_leads_intent_score", "intent_score"),
         Index("ix_leads_updated_at", "updated_at"),
     )
 
@@ -102,6 +105,19 @@ class Lead(Base):
     fit_grade: Mapped[str | None] = mapped_column(String(1))
     engagement_score: Mapped[float | None] = mapped_column(Float)
     conversion_probability: Mapped[float | None] = mapped_column(Float)
+    # The score as of scored_at, by scoring model version score_version: a cache for lists and
+    # filters. The lead page recomputes it (with its decay) at read time.
+    score: Mapped[float | None] = mapped_column(Float)  # fit points + engagement + intent
+    fit_points: Mapped[float | None] = mapped_column(Float)
+    intent_score: Mapped[float | None] = mapped_column(Float)
+    score_version: Mapped[int | None] = mapped_column(Integer)
+    scored_at: Mapped[datetime | None]
+    # BANT, set by sales or mapped from form answers; values in lifecycle.bant.
+    bant_budget: Mapped[str | None] = mapped_column(String(32))
+    bant_authority: Mapped[str | None] = mapped_column(String(32))
+    bant_need: Mapped[str | None] = mapped_column(String(32))
+    bant_timeline: Mapped[str | None] = mapped_column(String(32))
+    bant_updated_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16), index=True)  # won | lost
     deal_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     lost_reason: Mapped[str | None] = mapped_column(String(200))

@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -166,6 +167,11 @@ class LeadOut(BaseModel):
     fit_grade: str | None
     engagement_score: float | None
     conversion_probability: float | None
+    score: float | None
+    fit_points: float | None
+    intent_score: float | None
+    score_version: int | None
+    scored_at: UtcDatetime | None
     outcome: str | None
     deal_value: Decimal | None
     lost_reason: str | None
@@ -297,8 +303,12 @@ class ConsentOut(BaseModel):
 SORTS = (
     "created_at", "-created_at", "last_activity_at", "-last_activity_at", "last_name", "-last_name",
     "company_name", "-company_name", "email", "-email", "engagement_score", "-engagement_score",
-    "updated_at", "-updated_at", "stage", "-stage",
+    "updated_at", "-updated_at", "stage", "-stage", "score", "-score", "intent_score", "-intent_score",
+    "fit_grade", "-fit_grade",
 )
+Grade = Literal["A", "B", "C", "D"]
+# Score bounds a filter may give: finite, and far beyond anything a model can produce.
+ScoreBound = Annotated[float, Field(ge=-1e9, le=1e9, allow_inf_nan=False)]
 
 
 class LeadFilter(InputModel):
@@ -313,4 +323,21 @@ class LeadFilter(InputModel):
     country: list[str] | None = None
     created_from: date | None = None
     created_to: date | None = None
+    grade: list[Grade] | None = Field(None, description="Fit grade, A (best) to D.")
+    min_score: ScoreBound | None = Field(None, description="Score at least this (the cached score).")
+    max_score: ScoreBound | None = Field(None, description="Score at most this.")
+    min_intent: ScoreBound | None = Field(None, description="Intent score at least this.")
     sort: Literal[SORTS] = "-created_at"  # type: ignore[valid-type]
+
+    @field_validator("grade", mode="before")
+    @classmethod
+    def _upper_grades(cls, v: Any) -> Any:
+        return [g.strip().upper() if isinstance(g, str) else g for g in v] if isinstance(v, list) else v
+
+    @field_validator("max_score")
+    @classmethod
+    def _score_range(cls, v: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("min_score")
+        if v is not None and low is not None and v < low:
+            raise ValueError(f"{v:g} is below min_score {low:g}")
+        return v

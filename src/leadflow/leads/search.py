@@ -103,6 +103,12 @@ PG_NULLS_FIRST_INDEXES = {
     # The unique index on email stays as it is; sorting gets its own.
     "ix_leads_email_sort": "email NULLS FIRST, id",
 }
+# The same for the score columns, which migration 0006 added.
+PG_SCORE_SORT_INDEXES = {
+    "ix_leads_score": "score NULLS FIRST, id",
+    "ix_leads_fit_grade_score": "fit_grade NULLS FIRST, score NULLS FIRST, id",
+    "ix_leads_intent_score": "intent_score NULLS FIRST, id",
+}
 
 
 def create_search_index(conn: Connection) -> None:

@@ -330,6 +330,16 @@ def _filtered(session: Session, f: LeadFilter, *, walk_sort_index: bool = False)
         cond.append(or_(*parts))
     if f.country:
         cond.append(Lead.country.in_([c.upper() for c in f.country]))
+    if f.grade:
+        # Scoring writes the grade and the score together: a graded lead has a score. Saying so
+        # lets a grade filter sorted by score walk the score index (see _order).
+        cond.extend((Lead.fit_grade.in_(f.grade), Lead.score.is_not(None)))
+    if f.min_score is not None:
+        cond.append(Lead.score >= f.min_score)
+    if f.max_score is not None:
+        cond.append(Lead.score <= f.max_score)
+    if f.min_intent is not None:
+        cond.append(Lead.intent_score >= f.min_intent)
     if f.created_from:
         cond.append(Lead.created_at >= datetime.combine(f.created_from, time.min))
     # The last representable day has no next day to compare with, and needs no bound anyway.
@@ -351,15 +361,15 @@ def _order(f: LeadFilter):
     cols.append(Lead.id)
     # Empty values sort as the smallest on both engines (SQLite's native order): first going up,
     # last going down, so "latest activity first" never opens on leads that have none.
-    # PostgreSQL's indexes on those columns are built NULLS FIRST to match (leads/search.py); on
-    # NOT NULL columns the clause is left out, since PostgreSQL would then not use their index.
+    # PostgreSQL's indexes on those columns are built NULLS FIRST to match (leads/search.py and,
+    # for the score columns, migration 0006); on NOT NULL columns the clause is left out.
     return [_direction(c, desc=desc) for c in cols]
 
 
 def _direction(column, *, desc: bool):
-    nullable = getattr(column, "nullable", False)
+    """COLUMN in this direction, NULLs as the smallest value."""
     ordered = column.desc() if desc else column.asc()
-    if not nullable:
+    if not getattr(column, "nullable", False):
         return ordered
     return ordered.nulls_last() if desc else ordered.nulls_first()
 
@@ -419,6 +429,12 @@ def list_consent(session: Session, *, lead_id: int) -> list[ConsentRecord]:
     return list(session.scalars(
         select(ConsentRecord).where(ConsentRecord.lead_id == lead_id).order_by(ConsentRecord.recorded_at.desc())
     ))
+
+
+def count_leads_by_grade(session: Session) -> dict[str | None, int]:
+    """{fit grade (None: not graded yet): leads} in one grouped query."""
+    rows = session.execute(select(Lead.fit_grade, func.count()).group_by(Lead.fit_grade))
+    return {grade: int(n) for grade, n in rows}
 
 
 def count_leads_by_campaign(session: Session) -> dict[int, int]:

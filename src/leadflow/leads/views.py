@@ -48,6 +48,7 @@ from leadflow.leads.service import (
 )
 from leadflow.lifecycle.service import list_stage_changes
 from leadflow.lifecycle.stages import STAGE_BY_KEY, STAGES
+from leadflow.lifecycle.views import lead_panel_context
 from leadflow.web.errors import validation_errors
 from leadflow.web.render import PageError, csrf_failed, redirect, render
 
@@ -63,9 +64,11 @@ SORTABLE = {
     "company_name": ("Company", ""),
     "created_at": ("Created", "-"),
     "last_activity_at": ("Last activity", "-"),
+    "score": ("Score", "-"),
+    "fit_grade": ("Grade", ""),  # A first
 }
-_LIST_PARAMS = ("stage", "channel", "campaign_id", "owner_id", "outcome", "country")
-_ONE_PARAMS = ("q", "created_from", "created_to", "sort")
+_LIST_PARAMS = ("stage", "channel", "campaign_id", "owner_id", "outcome", "country", "grade")
+_ONE_PARAMS = ("q", "created_from", "created_to", "min_score", "max_score", "min_intent", "sort")
 TIMELINE_LIMIT = 200
 REJECTIONS_SHOWN = 20
 NEEDS_REASON = ("disqualified", "recycled")
@@ -115,7 +118,7 @@ class ListQuery:
 
     @property
     def active_filters(self) -> int:
-        return sum(1 for k in (*_LIST_PARAMS, "q", "created_from", "created_to") if self.params.get(k))
+        return sum(1 for k in (*_LIST_PARAMS, *_ONE_PARAMS) if k != "sort" and self.params.get(k))
 
 
 def _bounded_int(raw: str | None, default: int, low: int, high: int) -> int:
@@ -146,7 +149,8 @@ def list_query(request: Request) -> ListQuery:
     try:
         f = lead_filter(q=one["q"], stage=params["stage"] or None, channel=params["channel"] or None,
                         outcome=params["outcome"] or None, country=params["country"] or None,
-                        created_from=one["created_from"], created_to=one["created_to"],
+                        created_from=one["created_from"], created_to=one["created_to"], grade=params["grade"] or None,
+                        min_score=one["min_score"], max_score=one["max_score"], min_intent=one["min_intent"],
                         sort=one["sort"] or "-created_at", **ints)
     except RequestValidationError as exc:
         f = LeadFilter()
@@ -348,6 +352,7 @@ def _stage_history(changes: list, now: datetime) -> list[dict]:
 @router.get("/leads/{lead_id:int}", response_class=HTMLResponse)
 def lead_page(request: Request, user: UiUser, lead: LeadPageDep, db: DB) -> HTMLResponse:
     from leadflow.campaigns.service import get_campaign
+    from leadflow.scoring.views import lead_score_context  # scoring imports leads: import it here
 
     users = {u.id: u for u in list_users(db)}
     consent = list_consent(db, lead_id=lead.id)
@@ -363,6 +368,8 @@ def lead_page(request: Request, user: UiUser, lead: LeadPageDep, db: DB) -> HTML
         "stages": STAGES,
         "needs_reason": NEEDS_REASON,
         "touches": _touches(lead),
+        "lifecycle": lead_panel_context(db, lead=lead, now=utcnow()),
+        "scoring": lead_score_context(db, lead_id=lead.id),
     }, active="leads")
 
 

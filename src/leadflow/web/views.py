@@ -63,9 +63,6 @@ def dashboard(request: Request, user: UiUser, db: DB) -> HTMLResponse:
 
 
 _COMING = {
-    "scoring": ("Fit grades, engagement scores and backtests arrive with qualification.",
-                ["Fit grade A to D against your ideal customer profile", "Engagement score with time decay",
-                 "Predicted conversion probability, explained"]),
     "sales": ("The sales-ready inbox, assignment and SLAs arrive with the sales handoff.",
               ["A prioritized inbox of sales-ready leads", "Round-robin and rule-based assignment",
                "SLA timers and escalations"]),

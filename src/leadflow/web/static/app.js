@@ -245,3 +245,70 @@
     if (problems) { problems.focus(); }
   });
 })();
+
+/* Scoring model editor: checks the document as you type; saving checks it again on the server. */
+(function () {
+  "use strict";
+
+  var DELAY_MS = 400;  // after the last keystroke: one request per pause, not per key
+
+  document.querySelectorAll("[data-model-editor]").forEach(function (form) {
+    var text = form.querySelector("textarea[name=text]");
+    var status = form.querySelector("[data-model-status]");
+    var list = status && status.querySelector("[data-problems]");
+    var count = status && status.querySelector("[data-problem-count]");
+    var token = form.querySelector("input[name=csrf_token]");
+    var url = form.getAttribute("data-validate-url");
+    if (!text || !status || !list || !url || !window.fetch) { return; }
+    var timer = null;
+    var latest = 0;
+
+    function show(state, errors) {
+      status.setAttribute("data-state", state);
+      text.setAttribute("aria-invalid", state === "invalid" ? "true" : "false");
+      list.textContent = "";
+      (errors || []).forEach(function (err) {
+        var item = document.createElement("li");
+        var path = document.createElement("code");
+        // The API names keys under "document"; the editor shows the path inside the document.
+        path.textContent = (err.field || "document").replace(/^document\./, "");
+        var message = document.createElement("span");
+        message.textContent = " " + err.message;
+        item.appendChild(path);
+        item.appendChild(message);
+        list.appendChild(item);
+      });
+      if (count && errors) {
+        count.textContent = errors.length + (errors.length === 1 ? " problem" : " problems") + " to fix:";
+      }
+    }
+
+    function check() {
+      var mine = ++latest;
+      // The last answer stays up while the next one is on its way (no flicker while typing).
+      if (status.getAttribute("data-state") === "idle") { show("checking"); }
+      status.setAttribute("aria-busy", "true");
+      fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "Accept": "application/json",
+                  "X-CSRF-Token": token ? token.value : ""},
+        body: JSON.stringify({text: text.value})
+      }).then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      }).then(function (result) {
+        if (mine === latest) { show(result.valid ? "valid" : "invalid", result.errors); }
+      }).catch(function () {
+        if (mine === latest) { show("unknown"); }
+      }).then(function () {
+        if (mine === latest) { status.removeAttribute("aria-busy"); }
+      });
+    }
+
+    text.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(check, DELAY_MS);
+    });
+  });
+})();
