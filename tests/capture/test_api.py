@@ -351,3 +351,20 @@ def test_unauthenticated_intake_stores_nothing(client, anon_client):
     assert anon_client.post(f"/api/v1/forms/{f['id']}/submissions",
                             json={"fields": {"email": "a@b.com"}}).status_code == 401
     assert client.get("/api/v1/submissions").json()["total"] == 0
+
+
+def test_form_answers_about_budget_and_timeline_fill_bant_without_overwriting_sales(client):
+    fields = [*FIELDS, {"key": "presupuesto", "type": "select", "options": ["Sí", "No"]},
+              {"key": "timeline", "type": "select", "options": ["Under 3 months", "Later"]},
+              {"key": "authority", "type": "text"}]
+    f = _form(client, fields=fields)
+    _submit(client, f["id"], {"email": "ana@acme.io", "presupuesto": "Sí", "timeline": "Under 3 months"})
+    assert _process(client) == 1
+    lead_id = client.get("/api/v1/leads", params={"q": "ana@acme.io"}).json()["items"][0]["id"]
+    bant = client.get(f"/api/v1/leads/{lead_id}/bant").json()
+    assert (bant["budget"], bant["timeline"], bant["authority"]) == ("confirmed", "under_3_months", None)
+    # Sales corrects the budget; a later form answer does not undo it.
+    assert client.put(f"/api/v1/leads/{lead_id}/bant", json={"budget": "none"}).status_code == 200
+    _submit(client, f["id"], {"email": "ana@acme.io", "presupuesto": "Sí"})
+    assert _process(client) == 1
+    assert client.get(f"/api/v1/leads/{lead_id}/bant").json()["budget"] == "none"

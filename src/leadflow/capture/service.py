@@ -33,6 +33,8 @@ from leadflow.leads.service import (
     record_consent,
     upsert_lead,
 )
+from leadflow.lifecycle.bant import bant_from_answers
+from leadflow.lifecycle.service import set_bant
 
 MAX_VALUE_CHARS = 10_000
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
@@ -391,6 +393,11 @@ def _convert(session: Session, *, form: Form, sub: Submission) -> int:
     campaign = find_campaign_by_utm(session, utm_campaign=utm_campaign) if utm_campaign else None
     outcome, notes = _upsert(session, form=form, sub=sub, campaign_id=campaign.id if campaign else form.campaign_id)
     lead = outcome.lead
+    # Form questions about budget, authority, need or timeline answer BANT, without overwriting
+    # what sales already set.
+    answers = {k: v for k, v in bant_from_answers(sub.payload).items() if getattr(lead, f"bant_{k}") is None}
+    if answers:
+        set_bant(session, lead=lead, **answers, actor_type="form", at=sub.received_at)
     if form.consent_enabled and _checked(sub.payload.get("consent")) and form.double_opt_in:
         # The grant waits for the emailed link (capture.optin); the email goes out after this commits.
         request_confirmation(session, form=form, sub=sub, lead=lead,

@@ -85,6 +85,11 @@ def seed_demo_workspace(
         session.close()
         workspace = generate_workspace(n_leads=n_leads, seed=seed, now=now, user_ids=user_ids)
         _insert_workspace(conn, workspace, on_progress=on_progress)
+    # Scores for the lists and the dashboard. The stages stay as the generator told the story;
+    # the model's rules apply from the next change on.
+    from leadflow.scoring.service import rescore_everyone
+
+    rescore_everyone(engine, now=now, apply_stages=False)
     # Fresh statistics let the planner use the new indexes from the first query; on PostgreSQL
     # VACUUM also sets the visibility map, without which COUNTs cannot use index-only scans.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

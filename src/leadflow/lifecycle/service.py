@@ -21,7 +21,7 @@ from leadflow.lifecycle.models import StageChange
 from leadflow.lifecycle.reasons import OTHER, reason_codes, reason_text
 from leadflow.lifecycle.stages import FUNNEL, STAGE_BY_KEY, STAGE_KEYS
 
-ACTOR_TYPES = ("user", "rule", "import", "api", "system", "demo")
+ACTOR_TYPES = ("user", "rule", "import", "api", "system", "demo", "form")
 MAX_NOTE = 1000  # characters of free text kept with a manual move
 
 

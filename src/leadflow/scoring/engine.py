@@ -116,6 +116,23 @@ def _fit_condition(rule: FitRule) -> pl.Expr:
 # (job titles and URLs repeat a lot). Each Polars call costs tens of microseconds, which is what
 # a one-lead rescore is made of; a million rows are made of regex matches.
 SMALL_FRAME = 2_000
+# Lead ids up to 4 x the number of leads plus this use a lookup table (8 bytes an id) to find rows.
+DENSE_IDS_SLACK = 1_000_000
+
+
+_COMPILED: dict[int, tuple[ScoringModelDoc, list[pl.Expr], list[pl.Expr]]] = {}
+
+
+def _compiled(model: ScoringModelDoc) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """The fit and event conditions of MODEL as expressions, built once per model object."""
+    hit = _COMPILED.get(id(model))
+    if hit is None or hit[0] is not model:  # an id can be reused once a model is gone
+        if len(_COMPILED) > 64:
+            _COMPILED.clear()
+        hit = _COMPILED[id(model)] = (
+            model, [_fit_condition(r).alias(str(i)) for i, r in enumerate(model.fit.rules)],
+            [_event_condition(r).alias(str(j)) for j, r in enumerate(model.engagement.rules)])
+    return hit[1], hit[2]
 
 
 def _with_fields(frame: pl.DataFrame, fields: set[str]) -> pl.DataFrame:
@@ -130,14 +147,21 @@ def _fit_lines(model: ScoringModelDoc, leads: pl.DataFrame) -> tuple[np.ndarray,
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32)
     leads = _with_fields(leads, {r.field for r in rules})
     if leads.height <= SMALL_FRAME:
-        hits = leads.select(_fit_condition(r).alias(str(i)) for i, r in enumerate(rules)).to_numpy()
+        hits = leads.select(_compiled(model)[0]).to_numpy()
         rows, cols = np.nonzero(hits)
         return rows.astype(np.int64), cols.astype(np.int32)
     rows_out: list[np.ndarray] = []
     rules_out: list[np.ndarray] = []
+    encoded: dict[str, tuple[pl.Series, np.ndarray]] = {}
     for i, rule in enumerate(rules):
-        column = leads.get_column(rule.field).cast(pl.String)
-        idx = np.flatnonzero(_on_distinct(column, _fit_condition(rule.model_copy(update={"field": "v"}))))
+        if rule.field == "email":  # nearly one value per lead: nothing to gain from distinct values
+            idx = np.flatnonzero(leads.select(_fit_condition(rule)).to_series().to_numpy())
+            rows_out.append(idx)
+            rules_out.append(np.full(len(idx), i, dtype=np.int32))
+            continue
+        if rule.field not in encoded:
+            encoded[rule.field] = _codes(leads.get_column(rule.field).cast(pl.String))
+        idx = np.flatnonzero(_on_distinct(encoded[rule.field], _fit_condition(rule.model_copy(update={"field": "v"}))))
         rows_out.append(idx)
         rules_out.append(np.full(len(idx), i, dtype=np.int32))
     return np.concatenate(rows_out), np.concatenate(rules_out)
@@ -164,15 +188,25 @@ class _Contributions:
     value: np.ndarray
 
 
-def _on_distinct(column: pl.Series, condition: pl.Expr) -> np.ndarray:
-    """CONDITION (an expression over column "v") evaluated once per distinct value of COLUMN, for every row."""
-    distinct = pl.DataFrame({"v": column.unique()})
-    hits = distinct.select(condition.fill_null(False).alias("hit")).get_column("hit")
-    values = distinct.get_column("v")
-    out = column.is_in(values.filter(hits & values.is_not_null()).implode()).fill_null(False)
-    if column.null_count() and bool((hits & values.is_null()).any()):
-        out = out | column.is_null()
-    return out.to_numpy()
+def _codes(column: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """(distinct non-null values, each row's index into them; len(values) for null) of a text COLUMN.
+
+    An Enum of the column's own values encodes it by hashing, with no global string cache.
+    """
+    values = column.unique().drop_nulls()
+    codes = column.cast(pl.Enum(values.to_list())).to_physical().fill_null(len(values)).to_numpy()
+    return values, codes.astype(np.int64, copy=False)
+
+
+def _on_distinct(column: pl.Series | tuple[pl.Series, np.ndarray], condition: pl.Expr) -> np.ndarray:
+    """CONDITION (an expression over column "v") evaluated once per distinct value of COLUMN, for every row.
+
+    COLUMN may be given already encoded, as `_codes` returns it.
+    """
+    values, codes = _codes(column) if isinstance(column, pl.Series) else column
+    with_null = pl.concat([values, pl.Series([None], dtype=pl.String)])
+    hits = pl.DataFrame({"v": with_null}).select(condition.fill_null(False).alias("hit")).get_column("hit")
+    return hits.to_numpy()[codes]
 
 
 def _event_condition(rule: EngagementRule) -> pl.Expr:
@@ -192,28 +226,26 @@ def _event_masks(model: ScoringModelDoc, events: pl.DataFrame) -> np.ndarray:
     needed |= {f"prop.{k}" for r in rules for k in r.where}
     events = _with_fields(events, needed)
     if events.height <= SMALL_FRAME:
-        return events.select(_event_condition(r).alias(str(j)) for j, r in enumerate(rules)).to_numpy()
-    type_series = events.get_column("type").cast(pl.String)
-    type_codes = {name: i for i, name in enumerate(type_series.unique().drop_nulls().sort().to_list())}
-    types = type_series.replace_strict(type_codes, default=-1, return_dtype=pl.Int32).to_numpy()
+        return events.select(_compiled(model)[1]).to_numpy()
+    type_values, types = _codes(events.get_column("type").cast(pl.String))
+    type_names = type_values.to_list()
     out = np.zeros((events.height, len(rules)), dtype=bool)
-    cache: dict = {}
+    encoded: dict[str, tuple[pl.Series, np.ndarray]] = {}
     for j, rule in enumerate(rules):
-        wanted = [type_codes[t] for t in rule.types if t in type_codes]
-        mask = np.isin(types, wanted)
+        allowed = np.zeros(len(type_names) + 1, dtype=bool)
+        allowed[[i for i, name in enumerate(type_names) if name in rule.types]] = True
+        mask = allowed[types]
         checks = ([("prop.url", pl.col("v").str.contains(rule.url))] if rule.url is not None else []) + \
             [(f"prop.{k}", pl.col("v") == v) for k, v in rule.where.items()]
         for column, condition in checks:
-            key = (column, str(condition))
-            if key not in cache:
-                cache[key] = _on_distinct(events.get_column(column).cast(pl.String),
-                                          condition & pl.col("v").is_not_null())
-            mask &= cache[key]
+            if column not in encoded:
+                encoded[column] = _codes(events.get_column(column).cast(pl.String))
+            mask &= _on_distinct(encoded[column], condition & pl.col("v").is_not_null())
         out[:, j] = mask
     return out
 
 
-def _window_capped(rows: np.ndarray, t: np.ndarray, event_id: np.ndarray, points: float,
+def _window_capped(rows: np.ndarray, t: np.ndarray, event_id: np.ndarray | None, points: float,
                    rule: EngagementRule) -> np.ndarray:
     """Each event's points after the rule's window cap, earliest events in a window first."""
     n = len(rows)
@@ -221,11 +253,21 @@ def _window_capped(rows: np.ndarray, t: np.ndarray, event_id: np.ndarray, points
         return np.full(n, points)
     size = rule.window.days * SECONDS_PER_DAY
     bucket = np.floor(t / size).astype(np.int64)
-    order = np.lexsort((event_id, t, bucket, rows))
-    r, b = rows[order], bucket[order]
-    new_group = np.empty(n, dtype=bool)
-    new_group[0] = True
-    new_group[1:] = (r[1:] != r[:-1]) | (b[1:] != b[:-1])
+    span = int(bucket.max() - bucket.min()) + 1
+    if int(rows.max()) < (2**62) // span:
+        # One key for (lead, window) sorts faster than two.
+        group = rows.astype(np.int64) * span + (bucket - bucket.min())
+        order = np.lexsort((event_id, t, group))
+        g = group[order]
+        new_group = np.empty(n, dtype=bool)
+        new_group[0] = True
+        new_group[1:] = g[1:] != g[:-1]
+    else:  # pragma: no cover - needs windows spanning ~10^12 days
+        order = np.lexsort((event_id, t, bucket, rows))
+        r, b = rows[order], bucket[order]
+        new_group = np.empty(n, dtype=bool)
+        new_group[0] = True
+        new_group[1:] = (r[1:] != r[:-1]) | (b[1:] != b[:-1])
     # Running count of events within each (lead, window): points are equal within a rule.
     position = np.arange(n) - np.maximum.accumulate(np.where(new_group, np.arange(n), 0))
     used_before = position * abs(points)
@@ -236,30 +278,34 @@ def _window_capped(rows: np.ndarray, t: np.ndarray, event_id: np.ndarray, points
 
 
 def _contributions(model: ScoringModelDoc, events: pl.DataFrame, row_of_event: np.ndarray,
-                   now_of_row: np.ndarray) -> _Contributions:
-    """Every (rule, event) pair that counts, with its value at its lead's scoring time."""
+                   now_of_row: np.ndarray, *, detail: bool) -> tuple[np.ndarray, _Contributions | None]:
+    """(decayed sum per lead row and engagement rule, before caps; with DETAIL every (rule, event) pair that counts)."""
+    n, rules = len(now_of_row), model.engagement.rules
+    raw = np.zeros((n, len(rules)), order="F")
     empty = _Contributions(*(np.empty(0, dtype=d) for d in (np.int64, np.int32, np.int64, float, float, float)))
-    if events.height == 0 or not model.engagement.rules:
-        return empty
+    if events.height == 0 or not rules:
+        return raw, empty if detail else None
     masks = _event_masks(model, events)
     t_all = events.get_column("t").cast(pl.Float64).to_numpy()
     ids_all = events.get_column("event_id").cast(pl.Int64).to_numpy()
     known = row_of_event >= 0
     in_time = known & (t_all <= np.where(known, now_of_row[np.maximum(row_of_event, 0)], -np.inf))
     parts: list[_Contributions] = []
-    for i, rule in enumerate(model.engagement.rules):
+    for i, rule in enumerate(rules):
         idx = np.flatnonzero(masks[:, i] & in_time)
-        rows, t, ids = row_of_event[idx], t_all[idx], ids_all[idx]
+        rows, t = row_of_event[idx], t_all[idx]
+        ids = ids_all[idx] if detail or rule.window is not None else None
         pts = _window_capped(rows, t, ids, rule.points, rule)
         if rule.half_life_days is None:
-            value = pts.copy()
+            value = pts
         else:
-            age = now_of_row[rows] - t
-            value = pts * np.exp2(-age / (rule.half_life_days * SECONDS_PER_DAY))
-        parts.append(_Contributions(rows, np.full(len(idx), i, dtype=np.int32), ids, t, pts, value))
-    if not parts:
-        return empty
-    return _Contributions(*(np.concatenate([getattr(p, f) for p in parts]) for f in _Contributions.__slots__))
+            value = pts * np.exp2(-(now_of_row[rows] - t) / (rule.half_life_days * SECONDS_PER_DAY))
+        raw[:, i] = np.bincount(rows, weights=value, minlength=n)
+        if detail:
+            parts.append(_Contributions(rows, np.full(len(idx), i, dtype=np.int32), ids, t, pts, value))
+    if not detail:
+        return raw, None
+    return raw, _Contributions(*(np.concatenate([getattr(p, f) for p in parts]) for f in _Contributions.__slots__))
 
 
 # ---------------------------------------------------------------- totals
@@ -281,17 +327,12 @@ def _capped(values: np.ndarray, cap: float | None) -> np.ndarray:
 
 
 def _totals(model: ScoringModelDoc, n: int, fit_rows: np.ndarray, fit_rules: np.ndarray,
-            c: _Contributions) -> _Totals:
+            raw: np.ndarray) -> _Totals:
     fit_points = np.array([r.points for r in model.fit.rules], dtype=float)
     fit = np.bincount(fit_rows, weights=fit_points[fit_rules], minlength=n) if len(fit_rows) else np.zeros(n)
     rules = model.engagement.rules
     k = len(rules)
-    if k:
-        flat = np.bincount(c.row * k + c.rule, weights=c.value, minlength=n * k) if len(c.row) else np.zeros(n * k)
-        raw = flat.reshape(n, k)
-    else:
-        raw = np.zeros((n, 0))
-    capped = raw.copy()
+    capped = raw.copy(order="F")
     for j, rule in enumerate(rules):
         if rule.cap is not None:
             capped[:, j] = _capped(raw[:, j], rule.cap)
@@ -308,6 +349,14 @@ def _rows_of_events(leads: pl.DataFrame, events: pl.DataFrame) -> np.ndarray:
     """For each event, the row of its lead in LEADS (-1 for a lead not in LEADS)."""
     lead_ids = leads.get_column("lead_id").cast(pl.Int64).to_numpy()
     event_leads = events.get_column("lead_id").cast(pl.Int64).to_numpy() if events.height else np.empty(0, np.int64)
+    if len(lead_ids) and lead_ids.min() >= 0 and lead_ids.max() <= 4 * len(lead_ids) + DENSE_IDS_SLACK:
+        # Ids are dense (a table's own keys): a lookup table beats a binary search per event.
+        table = np.full(int(lead_ids.max()) + 1, -1, dtype=np.int64)
+        table[lead_ids[::-1]] = np.arange(len(lead_ids) - 1, -1, -1)  # the first row of an id wins
+        inside = (event_leads >= 0) & (event_leads < len(table))
+        rows = np.full(len(event_leads), -1, dtype=np.int64)
+        rows[inside] = table[event_leads[inside]]
+        return rows
     order = np.argsort(lead_ids, kind="stable")
     sorted_ids = lead_ids[order]
     pos = np.searchsorted(sorted_ids, event_leads)
@@ -324,20 +373,20 @@ def _now_of_rows(leads: pl.DataFrame, now: float) -> np.ndarray:
     return np.full(leads.height, float(now))
 
 
-def _run(model: ScoringModelDoc, leads: pl.DataFrame, events: pl.DataFrame, now: float):
+def _run(model: ScoringModelDoc, leads: pl.DataFrame, events: pl.DataFrame, now: float, *, detail: bool):
     n = leads.height
     if n == 0:  # no lead for any event to belong to (and nothing to index lead rows with)
         events = events.clear()
     now_rows = _now_of_rows(leads, now)
     fit_rows, fit_rules = _fit_lines(model, leads)
     row_of_event = _rows_of_events(leads, events)
-    c = _contributions(model, events, row_of_event, now_rows)
-    return fit_rows, fit_rules, c, _totals(model, n, fit_rows, fit_rules, c), now_rows
+    raw, c = _contributions(model, events, row_of_event, now_rows, detail=detail)
+    return fit_rows, fit_rules, c, _totals(model, n, fit_rows, fit_rules, raw), now_rows
 
 
 def score_frames(model: ScoringModelDoc, *, leads: pl.DataFrame, events: pl.DataFrame, now: float) -> pl.DataFrame:
     """The score of every lead in LEADS: lead_id, fit_points, fit_grade, engagement_score, intent_score, score."""
-    _, _, _, tot, _ = _run(model, leads, events, now)
+    _, _, _, tot, _ = _run(model, leads, events, now, detail=False)
     return pl.DataFrame({
         "lead_id": leads.get_column("lead_id").cast(pl.Int64),
         "fit_points": tot.fit,
@@ -351,7 +400,7 @@ def score_frames(model: ScoringModelDoc, *, leads: pl.DataFrame, events: pl.Data
 def explain_frames(model: ScoringModelDoc, *, leads: pl.DataFrame, events: pl.DataFrame,
                    now: float) -> list[Explanation]:
     """The explanation of every lead in LEADS (meant for a few leads: one object per ledger line)."""
-    fit_rows, fit_rules, c, tot, now_rows = _run(model, leads, events, now)
+    fit_rows, fit_rules, c, tot, now_rows = _run(model, leads, events, now, detail=True)
     eng_rules = model.engagement.rules
     out: list[Explanation] = []
     lead_ids = leads.get_column("lead_id").cast(pl.Int64).to_list()

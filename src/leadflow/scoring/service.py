@@ -251,10 +251,16 @@ def write_scores(session: Session, scores: pl.DataFrame, *, version: int, scored
                     set_committed_value(lead, attr, value)
 
 
-def rescore_all(session: Session, *, now: datetime | None = None) -> int:
-    """Score every lead with the active model (after activation, or on demand); how many were scored."""
+def rescore_all(session: Session, *, now: datetime | None = None, apply_stages: bool = True) -> int:
+    """Score every lead with the active model in SESSION's transaction; how many were scored."""
     ids = list(session.scalars(select(Lead.id).order_by(Lead.id)))
-    return len(rescore_leads(session, lead_ids=ids, now=now))
+    return len(rescore_leads(session, lead_ids=ids, now=now, apply_stages=apply_stages))
+
+
+def rescore_everyone(engine, *, now: datetime | None = None, apply_stages: bool = True) -> int:
+    """Score every lead with the active model as a batch job with its own transactions; how many were scored."""
+    with Session(engine) as session, session.begin():
+        return rescore_all(session, now=now, apply_stages=apply_stages)
 
 
 # ---------------------------------------------------------------- stage rules
