@@ -249,3 +249,29 @@ def test_a_lead_without_events_or_fields_scores_zero_and_grade_d(db):
     db.commit()
     assert (lead.score, lead.fit_grade, lead.stage) == (0.0, "D", "prospect")
     assert db.scalar(select(Lead.fit_grade).where(Lead.id == lead.id)) == "D"
+
+
+def test_a_bulk_full_rescore_scores_and_moves_leads_like_the_incremental_path(db, monkeypatch):
+    from leadflow.db.session import get_engine
+    from leadflow.scoring import service
+
+    _activate(db)
+    vp = make_lead(db, email="ivy@corp.io", job_title="VP Growth")
+    analyst = make_lead(db, email="jo@gmail.com", job_title="Analyst")
+    _event(db, analyst, "page_view")
+    db.commit()
+    expected = {lead.id: (lead.score, lead.fit_grade, lead.stage) for lead in (vp, analyst)}
+    # A demo request that the incremental path has not seen (written behind its back).
+    from sqlalchemy import insert
+
+    from leadflow.leads.models import Event
+
+    db.execute(insert(Event).values(lead_id=vp.id, type="demo_request", occurred_at=utcnow(), properties={},
+                                    source="api", created_at=utcnow()))
+    db.commit()
+    monkeypatch.setattr(service, "BULK_RESCORE_MIN", 0)
+    assert service.rescore_everyone(get_engine()) == 2
+    db.expire_all()
+    got = {lead.id: (lead.score, lead.fit_grade, lead.stage) for lead in db.scalars(select(Lead))}
+    assert got[analyst.id][:2] == pytest.approx(expected[analyst.id][:2], abs=0.01)
+    assert got[vp.id] == (pytest.approx(80.0), "A", "mql")  # 50 fit + 30 demo, and the rules moved it

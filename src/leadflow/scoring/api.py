@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from leadflow.auth.deps import DB, ApiUser
 from leadflow.auth.models import User
+from leadflow.db.session import get_engine
 from leadflow.scoring.models import ScoringModel
 from leadflow.scoring.schemas import (
     ModelError,
@@ -26,7 +27,7 @@ from leadflow.scoring.service import (
     get_model_version,
     list_model_versions,
     model_of,
-    rescore_all,
+    rescore_everyone,
     rescore_lead,
 )
 
@@ -166,13 +167,17 @@ def activate(row: VersionDep, db: DB, user: Editor, body: ActivateIn = Body(defa
     if row.backtest and row.backtest.get("worse") and not body.confirm_worse:
         raise ScoringError("the backtest says this version ranks leads worse than the active one; "
                            "send confirm_worse=true to activate it anyway", field="confirm_worse", status=409)
-    return _out(activate_model_version(db, version=row.version))
+    activated = activate_model_version(db, version=row.version, rescore=False)
+    db.commit()  # the full rescore runs as its own batch (bulk on a large workspace)
+    rescore_everyone(get_engine())
+    return _out(activated)
 
 
 @router.post("/scoring/rescore")
 def rescore(db: DB, user: Editor) -> dict:
     """Score every lead with the active model now."""
-    return {"scored": rescore_all(db)}
+    db.commit()
+    return {"scored": rescore_everyone(get_engine())}
 
 
 @router.get("/leads/{lead_id}/score")

@@ -127,8 +127,13 @@ def create_cmd(
 def _activate(version: int, *, force: bool, as_json: bool) -> None:
     import time
 
-    from leadflow.db.session import unit_of_work
-    from leadflow.scoring.service import activate_model_version, backtest_model, model_of
+    from leadflow.db.session import get_engine, unit_of_work
+    from leadflow.scoring.service import (
+        activate_model_version,
+        backtest_model,
+        model_of,
+        rescore_everyone,
+    )
 
     with unit_of_work() as s:
         row = _version_row(s, version)
@@ -139,7 +144,8 @@ def _activate(version: int, *, force: bool, as_json: bool) -> None:
              "use --force to activate it anyway", code=2)
     started = time.perf_counter()
     with unit_of_work() as s:
-        activate_model_version(s, version=version)
+        activate_model_version(s, version=version, rescore=False)
+    rescore_everyone(get_engine())
     seconds = time.perf_counter() - started
     if as_json:
         print_json({"version": version, "status": "active", "rescore_seconds": round(seconds, 3)})
@@ -163,13 +169,12 @@ def rescore_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON."
     """Score every lead with the active model now."""
     import time
 
-    from leadflow.db.session import unit_of_work
-    from leadflow.scoring.service import rescore_all
+    from leadflow.db.session import get_engine
+    from leadflow.scoring.service import rescore_everyone
 
     ensure_database()
     started = time.perf_counter()
-    with unit_of_work() as s:
-        n = rescore_all(s)
+    n = rescore_everyone(get_engine())
     seconds = time.perf_counter() - started
     if as_json:
         print_json({"scored": n, "seconds": round(seconds, 3)})

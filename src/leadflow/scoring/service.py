@@ -112,8 +112,13 @@ def create_model_version(session: Session, *, text: str | None = None, data: dic
     return row
 
 
-def activate_model_version(session: Session, *, version: int, now: datetime | None = None) -> ScoringModel:
-    """Make VERSION the active model (the previous one retires), then rescore every lead."""
+def activate_model_version(session: Session, *, version: int, now: datetime | None = None,
+                           rescore: bool = True) -> ScoringModel:
+    """Make VERSION the active model (the previous one retires), then rescore every lead.
+
+    Entry points pass RESCORE=False, commit, and call `rescore_everyone`: on a large workspace
+    the full rescore reads and writes in bulk, outside this transaction.
+    """
     row = get_model_version(session, version=version)
     if row is None:
         raise ScoringError(f"no scoring model version {version}", field="version", status=404)
@@ -126,7 +131,8 @@ def activate_model_version(session: Session, *, version: int, now: datetime | No
             old.status = "retired"
     row.status, row.activated_at = "active", now or utcnow()
     session.flush()
-    rescore_all(session, now=now)
+    if rescore:
+        rescore_all(session, now=now)
     return row
 
 
@@ -257,10 +263,63 @@ def rescore_all(session: Session, *, now: datetime | None = None, apply_stages: 
     return len(rescore_leads(session, lead_ids=ids, now=now, apply_stages=apply_stages))
 
 
+# From this many leads on, a full rescore reads and writes in bulk (scoring.loader) instead of
+# through the ORM in chunks: below it, starting the SQLite helper process costs more than it saves.
+BULK_RESCORE_MIN = 20_000
+# Stages the rules may move a lead out of.
+RULE_STAGES = ("suspect", "prospect", "recycled", "mql")
+
+
 def rescore_everyone(engine, *, now: datetime | None = None, apply_stages: bool = True) -> int:
-    """Score every lead with the active model as a batch job with its own transactions; how many were scored."""
+    """Score every lead with the active model as a batch job owning its transactions; how many were scored.
+
+    Call it with no write transaction open on ENGINE's database (SQLite has one writer): after
+    activating a version and committing, from the CLI, from the demo.
+    """
+    with Session(engine) as session:
+        count = session.scalar(select(func.count()).select_from(Lead)) or 0
+        version, doc = active_model(session)
+    if doc is None:
+        return 0
+    if count < BULK_RESCORE_MIN:
+        with Session(engine) as session, session.begin():
+            return rescore_all(session, now=now, apply_stages=apply_stages)
+    from leadflow.scoring import loader
+
+    when = now or utcnow()
+    leads = loader.load_lead_frame(engine, fields=doc.lead_fields())
+    events = loader.load_event_frame(engine, types=doc.event_types(), prop_keys=doc.event_property_keys(),
+                                     until=when)
+    scores = score_frames(doc, leads=leads, events=events, now=epoch(when))  # type: ignore[arg-type]
+    del leads, events
+    scored = loader.write_scores(engine, scores, version=version, scored_at=when)  # type: ignore[arg-type]
+    if apply_stages:
+        _apply_stage_rules_in_bulk(engine, doc=doc, version=version, scores=scores, now=when)  # type: ignore[arg-type]
+    return scored
+
+
+def _apply_stage_rules_in_bulk(engine, *, doc: ScoringModelDoc, version: int, scores: pl.DataFrame,
+                               now: datetime) -> int:
+    """The stage rules over a full rescore: only the leads whose stage and score may move them are loaded."""
+    kw = {"grade": scores.get_column("fit_grade").to_numpy(),
+          "engagement": scores.get_column("engagement_score").to_numpy(),
+          "intent": scores.get_column("intent_score").to_numpy(), "score": scores.get_column("score").to_numpy()}
+    may_move = pl.DataFrame({
+        "lead_id": scores.get_column("lead_id"),
+        "in": meets(doc.lifecycle.mql, **kw) | (meets(doc.lifecycle.sql, **kw) if doc.lifecycle.sql.auto else False),
+        "stay": meets(doc.lifecycle.mql, margin=doc.lifecycle.mql.exit_margin, **kw),
+    })
+    moved = 0
     with Session(engine) as session, session.begin():
-        return rescore_all(session, now=now, apply_stages=apply_stages)
+        stages = pl.DataFrame(session.execute(select(Lead.id, Lead.stage).where(Lead.stage.in_(RULE_STAGES))).all(),
+                              schema={"lead_id": pl.Int64, "stage": pl.String}, orient="row")
+        candidates = may_move.join(stages, on="lead_id").filter(
+            (pl.col("stage") == "suspect") | pl.col("in") | ((pl.col("stage") == "mql") & ~pl.col("stay")))
+        chosen = scores.join(candidates.select("lead_id"), on="lead_id", how="semi")
+        for start in range(0, chosen.height, CHUNK):
+            moved += apply_stage_rules(session, doc=doc, version=version, scores=chosen.slice(start, CHUNK), now=now)
+            session.flush()
+    return moved
 
 
 # ---------------------------------------------------------------- stage rules

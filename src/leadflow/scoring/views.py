@@ -19,8 +19,8 @@ from leadflow.auth.models import User
 from leadflow.auth.service import list_users
 from leadflow.auth.sessions import csrf_ok
 from leadflow.db.base import utcnow
-from leadflow.leads.schemas import LeadFilter
-from leadflow.leads.service import count_leads, count_leads_by_grade
+from leadflow.db.session import get_engine
+from leadflow.leads.service import count_leads_by_grade
 from leadflow.scoring.api import MAX_DOCUMENT_CHARS, MODEL_EDITORS
 from leadflow.scoring.engine import LINE_RULE, Line
 from leadflow.scoring.models import ScoringModel
@@ -45,7 +45,7 @@ from leadflow.scoring.service import (
     get_model_version,
     list_model_versions,
     model_of,
-    rescore_all,
+    rescore_everyone,
 )
 from leadflow.web.render import PageError, csrf_failed, redirect, render, templates
 
@@ -292,7 +292,8 @@ def rescore_page(request: Request, user: UiUser, db: DB,
     active = get_active_version(db)
     if active is None:
         return redirect("/scoring", "No scoring model is active: activate a version first.", "error")
-    scored = rescore_all(db)
+    db.commit()
+    scored = rescore_everyone(get_engine())
     return redirect("/scoring", f"Rescored {scored:,} lead{'s' if scored != 1 else ''} with version {active.version}.")
 
 
@@ -404,12 +405,12 @@ def activate_page(request: Request, user: UiUser, db: DB, row: VersionDep, csrf_
         return redirect(back, "The backtest says this version ranks leads worse than the active model: "
                               "tick “Activate anyway” to activate it all the same.", "error")
     try:
-        activate_model_version(db, version=row.version)
+        activate_model_version(db, version=row.version, rescore=False)
     except ScoringError as exc:
         db.rollback()
         return redirect(back, str(exc), "error")
-    # Activation rescores every lead (scoring.service.activate_model_version).
-    scored = count_leads(db, filter=LeadFilter())
+    db.commit()  # the full rescore runs as its own batch (bulk on a large workspace)
+    scored = rescore_everyone(get_engine())
     return redirect("/scoring", f"Version {row.version} is now the active model: "
                                 f"{scored:,} lead{'s' if scored != 1 else ''} rescored.")
 
