@@ -184,6 +184,18 @@ def test_write_scores_updates_exactly_the_given_leads(engine_clean: Engine, worl
     assert write_scores(engine_clean, _scores([]), version=3, scored_at=at) == 0
 
 
+def test_unchanged_scores_are_not_written_again(engine_clean: Engine, world: dict) -> None:
+    first, later = datetime(2026, 11, 23, 12), datetime(2026, 11, 24, 12)
+    assert write_scores(engine_clean, _scores([world["ana"], world["bob"]]), version=3, scored_at=first) == 2
+    changed = _scores([world["ana"], world["bob"]]).with_columns(
+        pl.when(pl.col("lead_id") == world["bob"]).then(pl.col("score") + 1).otherwise(pl.col("score")).alias("score"))
+    assert write_scores(engine_clean, changed, version=3, scored_at=later) == 1  # only bob's score moved
+    rows = _score_rows(engine_clean)
+    assert rows[world["ana"]][6] == first and rows[world["bob"]][6] == later
+    # A new version rewrites every row, even with equal values: each score names its version.
+    assert write_scores(engine_clean, changed, version=4, scored_at=later) == 2
+
+
 def test_a_write_of_most_leads_builds_the_score_indexes_again(engine_clean: Engine, world: dict,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loader, "REBUILD_INDEXES_SHARE", 0.5)

@@ -424,9 +424,11 @@ def _helper_write(request: dict, stdin: IO[bytes]) -> dict:
             cur.adbc_ingest("score_rows", table, mode="create", temporary=True)
             # Literals, not parameters: after a failed statement the driver keeps its parameters
             # bound to the cursor, and the ROLLBACK below would fail on them instead.
+            # Rows whose stored score is already this version's and the same are left alone: a
+            # daily rescore rewrites only the leads whose scores decayed or changed.
             cur.execute(f"UPDATE leads SET {sets}, score_version = {int(request['version'])}, "
                         f"scored_at = {_quote(request['scored_at'])} FROM temp.score_rows AS s "
-                        "WHERE leads.id = s.lead_id")
+                        f"WHERE leads.id = s.lead_id AND ({_changed('IS NOT', int(request['version']))})")
             cur.execute("SELECT changes()")
             updated = cur.fetchone()[0]
             for _, ddl in rebuild:
@@ -437,6 +439,12 @@ def _helper_write(request: dict, stdin: IO[bytes]) -> dict:
             cur.execute("ROLLBACK")
             raise
     return {"updated": updated, "rebuilt_indexes": [name for name, _ in rebuild]}
+
+
+def _changed(distinct: str, version: int) -> str:
+    """SQL true when a lead's stored score differs from the new one in temp table `s` (null-safe)."""
+    return " OR ".join([f"leads.score_version {distinct} {version}",
+                        *(f"leads.{c} {distinct} s.{c}" for c in SCORE_COLUMNS)])
 
 
 def _lead_count(cur) -> int:
@@ -488,5 +496,6 @@ def _pg_write(engine: Engine, frame: pl.DataFrame, *, version: int, scored_at: d
         with cursor.copy(f"COPY score_rows (lead_id, {', '.join(SCORE_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
             copy.write(data)
         cursor.execute(f"UPDATE leads SET {sets}, score_version = %s, scored_at = %s FROM score_rows AS s "
-                       "WHERE leads.id = s.lead_id", (int(version), scored_at))
+                       f"WHERE leads.id = s.lead_id AND ({_changed('IS DISTINCT FROM', int(version))})",
+                       (int(version), scored_at))
         return cursor.rowcount

@@ -292,10 +292,10 @@ def rescore_everyone(engine, *, now: datetime | None = None, apply_stages: bool 
                                      until=when)
     scores = score_frames(doc, leads=leads, events=events, now=epoch(when))  # type: ignore[arg-type]
     del leads, events
-    scored = loader.write_scores(engine, scores, version=version, scored_at=when)  # type: ignore[arg-type]
+    loader.write_scores(engine, scores, version=version, scored_at=when)  # type: ignore[arg-type]
     if apply_stages:
         _apply_stage_rules_in_bulk(engine, doc=doc, version=version, scores=scores, now=when)  # type: ignore[arg-type]
-    return scored
+    return scores.height
 
 
 def _apply_stage_rules_in_bulk(engine, *, doc: ScoringModelDoc, version: int, scores: pl.DataFrame,
