@@ -141,3 +141,21 @@ def test_the_shipped_default_prints_and_validates(tmp_path):
     path = tmp_path / "default.yaml"
     path.write_text(text, encoding="utf-8")
     assert run("score", "validate", str(path)).exit_code == 0
+
+
+def test_an_import_scores_the_leads_it_wrote(engine_clean, tmp_path):
+    path = tmp_path / "fair.csv"
+    path.write_text("Email,Job Title,Industry,Company size\n"
+                    "ceo@corp.io,CEO,Software,51-200\n"
+                    "kid@gmail.com,Student,Education,1-10\n", encoding="utf-8")
+    r = run("leads", "import", str(path))
+    assert r.exit_code == 0, r.output
+    assert "scored 2 leads" in " ".join(r.output.split())
+    leads = {x["email"]: x for x in json.loads(run("leads", "list", "--json").stdout)["items"]}
+    # The shipped model: executive 30 + target industry 15 + 51-200 15 + corporate email 10 = 70 (A);
+    # student -30, free email -5 = -35 (D).
+    assert (leads["ceo@corp.io"]["fit_grade"], leads["ceo@corp.io"]["fit_points"]) == ("A", 70.0)
+    assert (leads["kid@gmail.com"]["fit_grade"], leads["kid@gmail.com"]["fit_points"]) == ("D", -35.0)
+    # With --json the output stays one JSON document.
+    r = run("leads", "import", str(path), "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["created"] == 0  # parses: nothing printed after it

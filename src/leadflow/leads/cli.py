@@ -162,3 +162,18 @@ def import_cmd(
 
     ensure_database()
     cli_import(file=file, mapping_args=map_ or [], report=report, dry_run=dry_run, as_json=as_json)
+    if not dry_run:
+        _score_after_import(quiet=as_json)
+
+
+def _score_after_import(*, quiet: bool) -> None:
+    """Score the workspace after an import (imports write leads set-based, without the per-lead rescoring)."""
+    import time
+
+    from leadflow.db.session import get_engine
+    from leadflow.scoring.service import rescore_everyone
+
+    started = time.perf_counter()
+    n = rescore_everyone(get_engine())
+    if not quiet:
+        console.print(f"scored {n:,} leads with the active model in {time.perf_counter() - started:.1f} s")

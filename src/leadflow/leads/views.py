@@ -273,6 +273,11 @@ def import_run(
         reports = get_settings().data_dir / "imports" / "reports"
         reports.mkdir(parents=True, exist_ok=True)
         result = import_csv(path, overrides=overrides, report_path=reports / f"{token}-errors.csv", user_id=user.id)
+        # Imports write leads set-based, without the per-lead rescoring: score them all now.
+        from leadflow.db.session import get_engine
+        from leadflow.scoring.service import rescore_everyone
+
+        rescore_everyone(get_engine())
     except ImportFailed as exc:
         ctx = _preview_context(token, path, overrides)
         ctx["import_error"] = str(exc)
