@@ -194,8 +194,9 @@ def _codes(column: pl.Series) -> tuple[pl.Series, np.ndarray]:
     An Enum of the column's own values encodes it by hashing, with no global string cache.
     """
     values = column.unique().drop_nulls()
+    # 4-byte codes: ten million events cost 40 MB, not 80.
     codes = column.cast(pl.Enum(values.to_list())).to_physical().fill_null(len(values)).to_numpy()
-    return values, codes.astype(np.int64, copy=False)
+    return values, codes
 
 
 def _on_distinct(column: pl.Series | tuple[pl.Series, np.ndarray], condition: pl.Expr) -> np.ndarray:
