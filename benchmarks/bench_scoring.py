@@ -15,6 +15,7 @@ single leads right after a new event (the events it adds are deleted again).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -36,6 +37,9 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # The data's "now": fixed, so a cached database scores the same on every run.
 NOW = datetime(2026, 11, 23, 12, 0, 0)
 NOW_S = NOW.replace(tzinfo=UTC).timestamp()
+# Each full rescore writes as a new model version, so every lead's row changes (the activation
+# case; rows whose stored score is the same version's and equal would be skipped).
+_VERSIONS = itertools.count(int(time.time()) % 1_000_000)
 HISTORY_DAYS = 365  # events spread over the last 12 months
 EVENTS_PER_LEAD = 10
 ANONYMOUS_SHARE = 0.05  # extra page views of anonymous visitors (lead_id NULL), per lead event
@@ -547,7 +551,7 @@ def _child(url: str, n_leads: int, label: str) -> None:
         scores = pl.DataFrame({"lead_id": leads["lead_id"], "score": rng.random(leads.height) * 100,
                                "fit_points": 10.0, "fit_grade": "C", "engagement_score": 1.0, "intent_score": 0.0})
     updated = _phase(phases, "write_scores",
-                     lambda: write_scores(engine, scores, version=1, scored_at=NOW.replace(microsecond=0)))
+                     lambda: write_scores(engine, scores, version=next(_VERSIONS), scored_at=NOW.replace(microsecond=0)))
     out.update(phases=phases, total_wall_s=time.perf_counter() - wall,
                total_cpu_s=time.process_time() - cpu + _children_cpu() - helpers,
                leads=leads.height, events=events.height, updated=updated, peak_rss_mib=_rss_mib(),

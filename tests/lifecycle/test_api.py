@@ -6,27 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadflow.db.session import get_sessionmaker
-from leadflow.lifecycle.service import move_to_stage
-from tests.factories import make_lead
-
 ANSWERED = {"budget": "confirmed", "authority": "decision_maker", "need": "confirmed", "timeline": "under_3_months"}
 
 
-@pytest.fixture
-def lead_id(engine_clean):
-    """A prospect lead, committed."""
-    with get_sessionmaker()() as s, s.begin():
-        return make_lead(s, email="ana@acme.io").id
-
-
-@pytest.fixture
-def mql_id(engine_clean):
-    """A marketing-qualified lead with no BANT answers, committed (set by the API, so rules leave it there)."""
-    with get_sessionmaker()() as s, s.begin():
-        lead = make_lead(s, email="mql@acme.io")
-        move_to_stage(s, lead=lead, to_stage="mql", reason="set by the CRM", actor_type="api")
-        return lead.id
 
 
 def _fields(r) -> list[str]:

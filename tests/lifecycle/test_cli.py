@@ -8,8 +8,7 @@ from typer.testing import CliRunner
 from leadflow.cli import app
 from leadflow.db.session import get_sessionmaker
 from leadflow.leads.service import get_lead
-from leadflow.lifecycle.service import list_stage_changes, move_to_stage
-from tests.factories import make_lead
+from leadflow.lifecycle.service import list_stage_changes
 
 runner = CliRunner()
 
@@ -18,20 +17,6 @@ def run(*args: str):
     return runner.invoke(app, ["leads", *args], catch_exceptions=False)
 
 
-@pytest.fixture
-def lead_id(engine_clean):
-    """A prospect, ana@acme.io, committed."""
-    with get_sessionmaker()() as s, s.begin():
-        return make_lead(s, email="ana@acme.io").id
-
-
-@pytest.fixture
-def mql_id(engine_clean):
-    """A marketing-qualified lead, mql@acme.io, set by the API (rules leave it there)."""
-    with get_sessionmaker()() as s, s.begin():
-        lead = make_lead(s, email="mql@acme.io")
-        move_to_stage(s, lead=lead, to_stage="mql", reason="set by the CRM", actor_type="api")
-        return lead.id
 
 
 def _stage(lead_id: int) -> str:

@@ -2,11 +2,9 @@
 
 import re
 
-import pytest
-
 from leadflow.db.session import get_sessionmaker
 from leadflow.leads.service import get_lead, list_events
-from leadflow.lifecycle.service import list_stage_changes, move_to_stage, set_bant
+from leadflow.lifecycle.service import list_stage_changes, set_bant
 from tests.factories import make_lead
 from tests.web_fixtures import csrf
 
@@ -20,14 +18,6 @@ def _lead(**bant):
             set_bant(s, lead=lead, **bant, actor_type="user")
         return lead.id
 
-
-@pytest.fixture
-def mql_id(engine_clean):
-    """A marketing-qualified lead with no BANT answers (set by the API, so rules leave it there)."""
-    with get_sessionmaker()() as s, s.begin():
-        lead = make_lead(s, email="mql@acme.io")
-        move_to_stage(s, lead=lead, to_stage="mql", reason="set by the CRM", actor_type="api")
-        return lead.id
 
 
 def _stored(lead_id):

@@ -417,18 +417,26 @@ def _helper_write(request: dict, stdin: IO[bytes]) -> dict:
         # The write lock first: waits for another writer instead of failing half way.
         cur.execute("BEGIN IMMEDIATE")
         try:
-            rebuild = _score_indexes(cur) if table.num_rows >= request["rebuild_share"] * _lead_count(cur) else []
-            for name, _ in rebuild:
-                cur.execute(f'DROP INDEX "{name}"')
             cur.execute("DROP TABLE IF EXISTS temp.score_rows")
             cur.adbc_ingest("score_rows", table, mode="create", temporary=True)
+            changed = f"({_changed('IS NOT', int(request['version']))})"
+            rebuild = []
+            if table.num_rows >= request["rebuild_share"] * _lead_count(cur):
+                # Rebuilding pays only when most rows really change (a new version, a day's decay);
+                # a rescore that finds the same scores updates in place.
+                cur.execute(f"SELECT count(*) FROM leads JOIN temp.score_rows AS s ON leads.id = s.lead_id "
+                            f"WHERE {changed}")
+                if cur.fetchone()[0] >= request["rebuild_share"] * _lead_count(cur):
+                    rebuild = _score_indexes(cur)
+            for name, _ in rebuild:
+                cur.execute(f'DROP INDEX "{name}"')
             # Literals, not parameters: after a failed statement the driver keeps its parameters
             # bound to the cursor, and the ROLLBACK below would fail on them instead.
             # Rows whose stored score is already this version's and the same are left alone: a
             # daily rescore rewrites only the leads whose scores decayed or changed.
             cur.execute(f"UPDATE leads SET {sets}, score_version = {int(request['version'])}, "
                         f"scored_at = {_quote(request['scored_at'])} FROM temp.score_rows AS s "
-                        f"WHERE leads.id = s.lead_id AND ({_changed('IS NOT', int(request['version']))})")
+                        f"WHERE leads.id = s.lead_id AND {changed}")
             cur.execute("SELECT changes()")
             updated = cur.fetchone()[0]
             for _, ddl in rebuild:
