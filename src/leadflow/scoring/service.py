@@ -378,7 +378,9 @@ def apply_stage_rules(session: Session, *, doc: ScoringModelDoc, version: int, s
         select(Lead.id, Lead.stage, Lead.email, Lead.last_activity_at, Lead.bant_budget, Lead.bant_authority,
                Lead.bant_need, Lead.bant_timeline).where(Lead.id.in_([int(i) for i in ids]))).all()}
     pos = {int(i): k for k, i in enumerate(ids)}
-    last_moves = _last_moves(session, [i for i, r in state.items() if r.stage in ("mql", "prospect", "recycled")])
+    # Who moved a lead last matters only where a rule could move it now.
+    last_moves = _last_moves(session, [i for i, r in state.items() if r.stage == "mql" or (
+        r.stage in ("suspect", "prospect", "recycled") and mql_in[pos[i]])])
     moved = 0
     for lead_id, row in state.items():
         k = pos[lead_id]
