@@ -7,6 +7,7 @@ Chromium must exist once per process, whichever test folders a worker runs.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -118,3 +119,13 @@ def page(chromium, live_server):
 def shot(page, name: str, **kw) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, **kw)
+
+
+def keyboard_login(page, user: dict) -> None:
+    """Log USER in as a keyboard user would: the email field has autofocus, Tab to the password, Enter."""
+    page.goto("/login")
+    page.keyboard.type(user["email"])
+    page.keyboard.press("Tab")
+    page.keyboard.type(user["password"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/$"))

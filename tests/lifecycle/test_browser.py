@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from leadflow.db.session import get_sessionmaker
 from leadflow.lifecycle.service import move_to_stage
 from tests.factories import make_lead
-from tests.web_fixtures import shot
+from tests.web_fixtures import keyboard_login, shot
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, admin) -> None:
-    page.goto("/login")
-    page.keyboard.type(admin["email"])
-    page.keyboard.press("Tab")
-    page.keyboard.type(admin["password"])
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r".*/$"))
 
 
 def _choose(page, select_id: str, label: str) -> None:
@@ -35,7 +24,7 @@ def test_answer_bant_and_accept_by_keyboard(page, admin):
         lead = make_lead(s, email="kb@acme.io", first_name="Kai", last_name="Board", company_name="Acme")
         move_to_stage(s, lead=lead, to_stage="mql", reason="set by the CRM", actor_type="api")
         lead_id = lead.id
-    _login(page, admin)
+    keyboard_login(page, admin)
     page.goto(f"/leads/{lead_id}")
     assert page.locator("#lifecycle").is_visible()
     assert page.get_by_role("button", name="Accept as Sales-ready").is_disabled()

@@ -7,7 +7,6 @@ in the repository).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from leadflow.db.session import get_sessionmaker
 from leadflow.scoring.models import ScoringModel
 from tests.scoring.test_views import UPSIDE_DOWN, world  # noqa: F401  (world: MODEL active, leads with outcomes)
+from tests.web_fixtures import keyboard_login
 
 pytestmark = pytest.mark.browser
 
@@ -25,15 +25,6 @@ def shot(page, name: str, *, full_page: bool = True) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=full_page)
-
-
-def _login(page, admin) -> None:
-    page.goto("/login")
-    page.keyboard.type(admin["email"])
-    page.keyboard.press("Tab")
-    page.keyboard.type(admin["password"])
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r".*/$"))
 
 
 def _select_in_editor(page, needle: str, occurrence: int) -> None:
@@ -53,7 +44,7 @@ def _versions() -> dict[int, ScoringModel]:
 
 
 def test_the_editor_checks_as_you_type_and_saves(page, admin, world):  # noqa: F811
-    _login(page, admin)
+    keyboard_login(page, admin)
     page.goto("/scoring/new")
     status = page.locator("[data-model-status]")
     assert status.get_attribute("data-state") == "idle"
@@ -87,7 +78,7 @@ def test_the_editor_checks_as_you_type_and_saves(page, admin, world):  # noqa: F
 
 def test_screens_of_the_scoring_pages(page, admin, world):  # noqa: F811
     """Not an assertion of looks: the pages render with no horizontal scroll, on a desktop and a phone."""
-    _login(page, admin)
+    keyboard_login(page, admin)
     page.goto("/scoring")
     shot(page, "scoring-overview")
     page.goto("/scoring/new")
