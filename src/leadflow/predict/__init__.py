@@ -1,0 +1,1 @@
+"""Predictive scoring: a calibrated gradient-boosting model of conversion, trained on known outcomes."""
