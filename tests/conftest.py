@@ -18,11 +18,15 @@ from sqlalchemy.orm import Session
 # Settings are read from the environment, so point them at a scratch directory first.
 _DATA_DIR = Path(os.environ.setdefault("LEADFLOW_DATA_DIR", str(Path(__file__).parent / ".." / ".pytest-data")))
 os.environ.setdefault("LEADFLOW_ENV", "test")
+# LightGBM's OpenMP threads spin while they wait; with two test workers on two cores they fight
+# each other and training runs ~20x slower. One thread per worker.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from leadflow.config import get_settings  # noqa: E402
 from leadflow.db.base import Base, import_all_models  # noqa: E402
 from leadflow.db.migrate import seed_defaults, upgrade  # noqa: E402
 from leadflow.db.session import get_engine, get_sessionmaker, reset_engine_cache  # noqa: E402
+from leadflow.predict.hooks import install as install_predict  # noqa: E402
 from leadflow.scoring.hooks import install as install_scoring  # noqa: E402
 
 # No timed assertions: Hypothesis's per-example deadline fails on a busy machine, not on a bug.
@@ -30,6 +34,7 @@ hypothesis_settings.register_profile("leadflow", deadline=None)
 hypothesis_settings.load_profile("leadflow")
 
 # Leads are rescored as their transaction commits, as in the app and the CLI.
+install_predict()
 install_scoring()
 
 X_EDUCATION_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "x_education_leads.csv"

@@ -48,8 +48,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     """Build the application (routers, error handlers, middleware)."""
+    from leadflow.predict.hooks import install as install_predict
     from leadflow.scoring.hooks import install as install_scoring
 
+    # Prices first: scoring's stage thresholds may read the probability.
+    install_predict()
     install_scoring()
     settings = get_settings()
     app = FastAPI(
@@ -92,6 +95,19 @@ def create_app() -> FastAPI:
     @app.exception_handler(ScoringError)
     async def _scoring_error(request: Request, exc: ScoringError) -> JSONResponse:
         return field_error(exc.status, exc.field, str(exc))
+
+    from leadflow.predict.service import PredictServiceError
+
+    @app.exception_handler(PredictServiceError)
+    async def _predict_error(request: Request, exc: PredictServiceError) -> JSONResponse:
+        response = field_error(exc.status, exc.field, exc.message)
+        if exc.detail:
+            import json
+
+            body = json.loads(response.body)
+            body["comparison"] = exc.detail
+            response = JSONResponse(body, status_code=exc.status)
+        return response
 
     @app.exception_handler(ModelError)
     async def _model_error(request: Request, exc: ModelError) -> JSONResponse:
@@ -138,7 +154,8 @@ def _optional_view_modules():
 
     for name in ("leadflow.leads.views", "leadflow.campaigns.views", "leadflow.auth.views",
                  "leadflow.capture.api", "leadflow.capture.views", "leadflow.lifecycle.api",
-                 "leadflow.lifecycle.views", "leadflow.scoring.api", "leadflow.scoring.views"):
+                 "leadflow.lifecycle.views", "leadflow.scoring.api", "leadflow.scoring.views",
+                 "leadflow.predict.api", "leadflow.predict.views"):
         try:
             yield importlib.import_module(name)
         except ModuleNotFoundError as exc:

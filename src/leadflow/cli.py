@@ -23,6 +23,7 @@ def _register_domain_apps() -> None:
     from leadflow.demo.cli import register as register_demo
     from leadflow.leads.cli import app as leads_app
     from leadflow.lifecycle.cli import register as register_lifecycle
+    from leadflow.predict.cli import app as predict_app
     from leadflow.scoring.cli import app as score_app
 
     app.add_typer(leads_app, name="leads")
@@ -32,6 +33,7 @@ def _register_domain_apps() -> None:
     register_demo(app)
     register_lifecycle(leads_app)
     app.add_typer(score_app, name="score")
+    app.add_typer(predict_app, name="predict")
 
 
 def _print_version(value: bool) -> None:
@@ -47,8 +49,11 @@ def _root(
                                  help="Print the version and exit."),
 ) -> None:
     """leadflow: self-hosted lead generation and lead qualification."""
+    from leadflow.predict.hooks import install as install_predict
     from leadflow.scoring.hooks import install as install_scoring
 
+    # Prices first: scoring's stage thresholds may read the probability.
+    install_predict()
     install_scoring()
 
 

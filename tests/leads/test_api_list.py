@@ -138,6 +138,9 @@ def _sort_key(item, field):
         return STAGE_BY_KEY[item["stage"]].position
     if field == "last_name":
         return (item["last_name"], item["first_name"])
+    if field == "expected_value":
+        known = item["conversion_probability"] is not None and item["deal_value"] is not None
+        return item["conversion_probability"] * float(item["deal_value"]) if known else None
     return item[field]
 
 
@@ -154,7 +157,7 @@ def test_every_sort_orders_the_list(client, world, sort):
     field, desc = sort.lstrip("-"), sort.startswith("-")
     # Where NULLs go differs between SQLite and PostgreSQL; the known values must be in order,
     # with the id breaking ties in the same direction.
-    known = [(_sort_key(i, field), i["id"]) for i in items if i[field] is not None]
+    known = [(_sort_key(i, field), i["id"]) for i in items if _sort_key(i, field) is not None]
     assert known == sorted(known, reverse=desc)
 
 

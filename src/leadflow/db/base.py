@@ -41,4 +41,5 @@ def import_all_models() -> None:
     from leadflow.db import bulk as _bulk  # noqa: F401
     from leadflow.leads import models as _leads  # noqa: F401
     from leadflow.lifecycle import models as _lifecycle  # noqa: F401
+    from leadflow.predict import models as _predict  # noqa: F401
     from leadflow.scoring import models as _scoring  # noqa: F401

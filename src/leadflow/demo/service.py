@@ -90,6 +90,7 @@ def seed_demo_workspace(
     from leadflow.scoring.service import rescore_everyone
 
     rescore_everyone(engine, now=now, apply_stages=False)
+    _train_demo_model(engine, now=now)
     # Fresh statistics let the planner use the new indexes from the first query; on PostgreSQL
     # VACUUM also sets the visibility map, without which COUNTs cannot use index-only scans.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -100,6 +101,28 @@ def seed_demo_workspace(
             conn.execute(text("ANALYZE"))
     rows = {name: frame.height for name, frame in workspace.tables.items()}
     return SeedOutcome(seeded=True, reason="empty", rows=rows)
+
+
+def _train_demo_model(engine: Engine, *, now: datetime) -> int | None:
+    """A predictive model learned from the demo's outcomes, active, every lead priced; None when too few outcomes."""
+    from leadflow.predict.service import (
+        PredictServiceError,
+        TrainOptions,
+        activate_version,
+        predict_everyone,
+        train_workspace_model,
+    )
+
+    try:
+        version = train_workspace_model(engine, options=TrainOptions(
+            name="Demo conversion model", notes="trained by leadflow demo on the demo's outcomes"), now=now)
+    except PredictServiceError:
+        return None  # a small demo: the Predictive page says how to train one later
+    with Session(engine) as session, session.begin():
+        # The first model of the workspace: there is no active one to compare it with.
+        activate_version(session, version=version, compared=True, now=now)
+    predict_everyone(engine, now=now)
+    return version
 
 
 def _insert_workspace(conn: Connection, workspace: DemoWorkspace, *, on_progress: Progress | None) -> None:

@@ -68,6 +68,7 @@ def lead_filter(
     min_score: str | None = Query(None, description="Score at least this"),
     max_score: str | None = Query(None, description="Score at most this"),
     min_intent: str | None = Query(None, description="Intent score at least this"),
+    min_probability: str | None = Query(None, description="Conversion probability at least this (0 to 1)"),
     sort: str = Query("-created_at"),
 ) -> LeadFilter:
     """The list filter from query parameters, validated by LeadFilter (422 names the field)."""
@@ -78,7 +79,8 @@ def lead_filter(
         return LeadFilter(q=q, stage=stage, channel=channel, campaign_id=campaign_id, owner_id=owner_id,
                           outcome=outcome, country=country, created_from=created_from or None,
                           created_to=created_to or None, grade=grade, min_score=min_score or None,
-                          max_score=max_score or None, min_intent=min_intent or None, sort=sort)
+                          max_score=max_score or None, min_intent=min_intent or None,
+                          min_probability=min_probability or None, sort=sort)
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
 

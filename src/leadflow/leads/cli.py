@@ -15,14 +15,15 @@ app = typer.Typer(help="Leads: list, show, import, export.", no_args_is_help=Tru
 
 
 def _filter(q, stage, channel, campaign_id, owner_id, outcome, country, created_from, created_to, sort,
-            grade=None, min_score=None, max_score=None, min_intent=None):
+            grade=None, min_score=None, max_score=None, min_intent=None, min_probability=None):
     from leadflow.leads.schemas import LeadFilter
 
     try:
         return LeadFilter(q=q, stage=stage or None, channel=channel or None, campaign_id=campaign_id or None,
                           owner_id=owner_id or None, outcome=outcome or None, country=country or None,
                           created_from=created_from, created_to=created_to, grade=grade or None,
-                          min_score=min_score, max_score=max_score, min_intent=min_intent, sort=sort)
+                          min_score=min_score, max_score=max_score, min_intent=min_intent,
+                          min_probability=min_probability, sort=sort)
     except ValidationError as exc:
         err = exc.errors()[0]
         fail(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}")
@@ -38,11 +39,13 @@ _COUNTRY = typer.Option(None, "--country", help="ISO country code (repeatable)."
 _FROM = typer.Option(None, "--created-from", help="YYYY-MM-DD")
 _TO = typer.Option(None, "--created-to", help="YYYY-MM-DD (inclusive)")
 _SORT = typer.Option("-created_at", "--sort",
-                     help="Field, '-' for descending: created_at, last_name, score, fit_grade, intent_score, ...")
+                     help="Field, '-' for descending: created_at, last_name, score, fit_grade, intent_score, "
+                          "conversion_probability, expected_value, ...")
 _GRADE = typer.Option(None, "--grade", help="Fit grade A-D (repeatable).")
 _MIN_SCORE = typer.Option(None, "--min-score", help="Score at least this.")
 _MAX_SCORE = typer.Option(None, "--max-score", help="Score at most this.")
 _MIN_INTENT = typer.Option(None, "--min-intent", help="Intent score at least this.")
+_MIN_PROBABILITY = typer.Option(None, "--min-probability", help="Conversion probability at least this (0 to 1).")
 
 
 @app.command("list")
@@ -51,6 +54,7 @@ def list_cmd(
     owner_id: list[int] = _OWNER, outcome: list[str] = _OUTCOME, country: list[str] = _COUNTRY,
     created_from: str = _FROM, created_to: str = _TO, grade: list[str] = _GRADE, min_score: float = _MIN_SCORE,
     max_score: float = _MAX_SCORE, min_intent: float = _MIN_INTENT, sort: str = _SORT,
+    min_probability: float = _MIN_PROBABILITY,
     page: int = typer.Option(1, min=1, help="Page number."),
     page_size: int = typer.Option(50, min=1, max=500, help="Leads per page."),
     as_json: bool = typer.Option(False, "--json", help="Print {total, items} as JSON."),
@@ -61,7 +65,7 @@ def list_cmd(
     from leadflow.leads.service import list_leads
 
     f = _filter(q, stage, channel, campaign_id, owner_id, outcome, country, created_from, created_to, sort,
-                grade, min_score, max_score, min_intent)
+                grade, min_score, max_score, min_intent, min_probability)
     ensure_database()
     with unit_of_work() as s:
         total, items = list_leads(s, filter=f, page=page, page_size=page_size)
@@ -127,6 +131,7 @@ def export_cmd(
     owner_id: list[int] = _OWNER, outcome: list[str] = _OUTCOME, country: list[str] = _COUNTRY,
     created_from: str = _FROM, created_to: str = _TO, grade: list[str] = _GRADE, min_score: float = _MIN_SCORE,
     max_score: float = _MAX_SCORE, min_intent: float = _MIN_INTENT, sort: str = _SORT,
+    min_probability: float = _MIN_PROBABILITY,
     output: Path = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
 ) -> None:
     """Export the leads matching the filters as CSV."""
@@ -134,7 +139,7 @@ def export_cmd(
     from leadflow.leads.exporting import iter_csv
 
     f = _filter(q, stage, channel, campaign_id, owner_id, outcome, country, created_from, created_to, sort,
-                grade, min_score, max_score, min_intent)
+                grade, min_score, max_score, min_intent, min_probability)
     ensure_database()
     chunks = iter_csv(get_engine(), f)
     if output is None:

@@ -58,6 +58,7 @@ class Lead(Base):
         Index("ix_leads_score", "score"),
         Index("ix_leads_fit_grade_score", "fit_grade", "score"),
         Index("ix_leads_intent_score", "intent_score"),
+        Index("ix_leads_conversion_probability", "conversion_probability"),
         Index("ix_leads_updated_at", "updated_at"),
     )
 
@@ -104,7 +105,11 @@ class Lead(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     fit_grade: Mapped[str | None] = mapped_column(String(1))
     engagement_score: Mapped[float | None] = mapped_column(Float)
+    # The active predictive model's calibrated probability of becoming a customer, as of
+    # predicted_at, by prediction model version prediction_version.
     conversion_probability: Mapped[float | None] = mapped_column(Float)
+    prediction_version: Mapped[int | None] = mapped_column(Integer)
+    predicted_at: Mapped[datetime | None]
     # The score as of scored_at, by scoring model version score_version: a cache for lists and
     # filters. The lead page recomputes it (with its decay) at read time.
     score: Mapped[float | None] = mapped_column(Float)  # fit points + engagement + intent

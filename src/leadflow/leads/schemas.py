@@ -304,7 +304,9 @@ SORTS = (
     "created_at", "-created_at", "last_activity_at", "-last_activity_at", "last_name", "-last_name",
     "company_name", "-company_name", "email", "-email", "engagement_score", "-engagement_score",
     "updated_at", "-updated_at", "stage", "-stage", "score", "-score", "intent_score", "-intent_score",
-    "fit_grade", "-fit_grade",
+    "fit_grade", "-fit_grade", "conversion_probability", "-conversion_probability",
+    # probability x deal value; leads without a deal value sort after those with one.
+    "expected_value", "-expected_value",
 )
 Grade = Literal["A", "B", "C", "D"]
 # Score bounds a filter may give: finite, and far beyond anything a model can produce.
@@ -327,6 +329,8 @@ class LeadFilter(InputModel):
     min_score: ScoreBound | None = Field(None, description="Score at least this (the cached score).")
     max_score: ScoreBound | None = Field(None, description="Score at most this.")
     min_intent: ScoreBound | None = Field(None, description="Intent score at least this.")
+    min_probability: float | None = Field(None, ge=0, le=1, allow_inf_nan=False,
+                                          description="Conversion probability at least this (0 to 1).")
     sort: Literal[SORTS] = "-created_at"  # type: ignore[valid-type]
 
     @field_validator("grade", mode="before")

@@ -109,6 +109,10 @@ PG_SCORE_SORT_INDEXES = {
     "ix_leads_fit_grade_score": "fit_grade NULLS FIRST, score NULLS FIRST, id",
     "ix_leads_intent_score": "intent_score NULLS FIRST, id",
 }
+# And for the conversion probability, which migration 0007 indexed.
+PG_PREDICTION_SORT_INDEXES = {
+    "ix_leads_conversion_probability": "conversion_probability NULLS FIRST, id",
+}
 
 
 def create_search_index(conn: Connection) -> None:

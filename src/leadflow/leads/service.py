@@ -340,6 +340,8 @@ def _filtered(session: Session, f: LeadFilter, *, walk_sort_index: bool = False)
         cond.append(Lead.score <= f.max_score)
     if f.min_intent is not None:
         cond.append(Lead.intent_score >= f.min_intent)
+    if f.min_probability is not None:
+        cond.append(Lead.conversion_probability >= f.min_probability)
     if f.created_from:
         cond.append(Lead.created_at >= datetime.combine(f.created_from, time.min))
     # The last representable day has no next day to compare with, and needs no bound anyway.
@@ -353,6 +355,11 @@ def _order(f: LeadFilter):
     key = f.sort.lstrip("-")
     if key == "last_name":
         cols = [Lead.last_name, Lead.first_name]
+    elif key == "expected_value":
+        # Not indexed: meant for short lists (the sales-ready leads), where it orders what sales calls first.
+        value = Lead.conversion_probability * Lead.deal_value
+        ordered = [value.desc().nulls_last() if desc else value.asc().nulls_first()]
+        return [*ordered, *(_direction(c, desc=desc) for c in (Lead.conversion_probability, Lead.id))]
     elif key == "stage":
         # Stages sort in funnel order (their position), not alphabetically.
         cols = [case({k: d.position for k, d in STAGE_BY_KEY.items()}, value=Lead.stage, else_=0)]

@@ -66,9 +66,11 @@ SORTABLE = {
     "last_activity_at": ("Last activity", "-"),
     "score": ("Score", "-"),
     "fit_grade": ("Grade", ""),  # A first
+    "conversion_probability": ("Chance", "-"),
 }
 _LIST_PARAMS = ("stage", "channel", "campaign_id", "owner_id", "outcome", "country", "grade")
-_ONE_PARAMS = ("q", "created_from", "created_to", "min_score", "max_score", "min_intent", "sort")
+_ONE_PARAMS = ("q", "created_from", "created_to", "min_score", "max_score", "min_intent",
+               "min_probability", "sort")
 TIMELINE_LIMIT = 200
 REJECTIONS_SHOWN = 20
 NEEDS_REASON = ("disqualified", "recycled")
@@ -151,7 +153,7 @@ def list_query(request: Request) -> ListQuery:
                         outcome=params["outcome"] or None, country=params["country"] or None,
                         created_from=one["created_from"], created_to=one["created_to"], grade=params["grade"] or None,
                         min_score=one["min_score"], max_score=one["max_score"], min_intent=one["min_intent"],
-                        sort=one["sort"] or "-created_at", **ints)
+                        min_probability=one["min_probability"], sort=one["sort"] or "-created_at", **ints)
     except RequestValidationError as exc:
         f = LeadFilter()
         error = "; ".join(f"{e['field']}: {e['message']}" for e in validation_errors(exc)[:3])
@@ -357,6 +359,9 @@ def _stage_history(changes: list, now: datetime) -> list[dict]:
 @router.get("/leads/{lead_id:int}", response_class=HTMLResponse)
 def lead_page(request: Request, user: UiUser, lead: LeadPageDep, db: DB) -> HTMLResponse:
     from leadflow.campaigns.service import get_campaign
+    from leadflow.predict.views import (
+        lead_prediction_context,  # predict imports leads: import it here
+    )
     from leadflow.scoring.views import lead_score_context  # scoring imports leads: import it here
 
     users = {u.id: u for u in list_users(db)}
@@ -375,6 +380,7 @@ def lead_page(request: Request, user: UiUser, lead: LeadPageDep, db: DB) -> HTML
         "touches": _touches(lead),
         "lifecycle": lead_panel_context(db, lead=lead, now=utcnow()),
         "scoring": lead_score_context(db, lead_id=lead.id),
+        "prediction": lead_prediction_context(db, lead_id=lead.id),
     }, active="leads")
 
 

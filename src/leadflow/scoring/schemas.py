@@ -200,7 +200,12 @@ class Threshold(Strict):
     min_engagement: float | None = Field(default=None, description="engagement + intent at least this")
     min_intent: float | None = None
     min_score: float | None = None
+    min_probability: float | None = Field(default=None, gt=0, le=1, description="the predictive model's conversion "
+                                          "probability at least this (leads without one never meet it)")
     exit_margin: float = Field(default=10, ge=0)
+
+    def uses_probability(self) -> bool:
+        return self.min_probability is not None
 
 
 class SqlThreshold(Threshold):

@@ -304,6 +304,9 @@ def _apply_stage_rules_in_bulk(engine, *, doc: ScoringModelDoc, version: int, sc
     kw = {"grade": scores.get_column("fit_grade").to_numpy(),
           "engagement": scores.get_column("engagement_score").to_numpy(),
           "intent": scores.get_column("intent_score").to_numpy(), "score": scores.get_column("score").to_numpy()}
+    if _uses_probability(doc):
+        with Session(engine) as session:
+            kw["probability"] = _probabilities(session, doc, scores.get_column("lead_id").to_numpy())
     may_move = pl.DataFrame({
         "lead_id": scores.get_column("lead_id"),
         "in": meets(doc.lifecycle.mql, **kw) | (meets(doc.lifecycle.sql, **kw) if doc.lifecycle.sql.auto else False),
@@ -325,10 +328,22 @@ def _apply_stage_rules_in_bulk(engine, *, doc: ScoringModelDoc, version: int, sc
 # ---------------------------------------------------------------- stage rules
 
 
+# Hysteresis of a probability threshold: a lead stays in until its probability falls this far
+# below it (exit_margin is in points, which a probability is not).
+PROBABILITY_EXIT_MARGIN = 0.05
+
+
 def meets(threshold: Threshold, *, grade: np.ndarray, engagement: np.ndarray, intent: np.ndarray,
-          score: np.ndarray, margin: float = 0.0) -> np.ndarray:
-    """Whether each lead meets THRESHOLD, every minimum lowered by MARGIN (to stay in, with hysteresis)."""
+          score: np.ndarray, margin: float = 0.0, probability: np.ndarray | None = None) -> np.ndarray:
+    """Whether each lead meets THRESHOLD, every minimum lowered by MARGIN (to stay in, with hysteresis).
+
+    PROBABILITY (NaN where a lead has none) is needed when the threshold sets min_probability.
+    """
     ok = np.ones(len(score), dtype=bool)
+    if threshold.min_probability is not None:
+        p = np.full(len(score), np.nan) if probability is None else np.asarray(probability, dtype=float)
+        floor = threshold.min_probability - (PROBABILITY_EXIT_MARGIN if margin > 0 else 0.0)
+        ok &= np.nan_to_num(p, nan=-1.0) >= floor
     if threshold.min_grade is not None:
         rank = {g: i for i, g in enumerate(GRADES)}
         ok &= np.array([rank.get(str(g), 3) for g in grade]) <= rank[threshold.min_grade]
@@ -349,6 +364,8 @@ def _describe(t: Threshold) -> str:
         parts.append(f"engagement ≥ {t.min_engagement:g}")
     if t.min_intent is not None:
         parts.append(f"intent ≥ {t.min_intent:g}")
+    if t.min_probability is not None:
+        parts.append(f"probability ≥ {t.min_probability:.0%}")
     if t.min_score is not None:
         parts.append(f"score ≥ {t.min_score:g}")
     return " and ".join(parts) or "no minimum"
@@ -370,7 +387,8 @@ def apply_stage_rules(session: Session, *, doc: ScoringModelDoc, version: int, s
     eng = scores.get_column("engagement_score").to_numpy()
     intent = scores.get_column("intent_score").to_numpy()
     total = scores.get_column("score").to_numpy()
-    kw = {"grade": grade, "engagement": eng, "intent": intent, "score": total}
+    kw = {"grade": grade, "engagement": eng, "intent": intent, "score": total,
+          "probability": _probabilities(session, doc, ids)}
     mql_in = meets(doc.lifecycle.mql, **kw)
     mql_stay = meets(doc.lifecycle.mql, margin=doc.lifecycle.mql.exit_margin, **kw)
     sql_in = meets(doc.lifecycle.sql, **kw) if doc.lifecycle.sql.auto else np.zeros(len(ids), dtype=bool)
@@ -393,6 +411,23 @@ def apply_stage_rules(session: Session, *, doc: ScoringModelDoc, version: int, s
                       actor_type="rule", at=now)
         moved += 1
     return moved
+
+
+def _uses_probability(doc: ScoringModelDoc) -> bool:
+    return doc.lifecycle.mql.uses_probability() or doc.lifecycle.sql.uses_probability()
+
+
+def _probabilities(session: Session, doc: ScoringModelDoc, ids) -> np.ndarray | None:
+    """The stored conversion probability of each of IDS (NaN where none), when the thresholds use it."""
+    if not _uses_probability(doc) or len(ids) == 0:
+        return None
+    found: dict[int, float] = {}
+    wanted = [int(i) for i in ids]
+    for start in range(0, len(wanted), CHUNK):
+        part = wanted[start:start + CHUNK]
+        found.update(session.execute(select(Lead.id, Lead.conversion_probability).where(
+            Lead.id.in_(part), Lead.conversion_probability.is_not(None))).tuples().all())
+    return np.array([found.get(i, np.nan) for i in wanted], dtype=float)
 
 
 def _last_moves(session: Session, lead_ids: list[int]) -> dict[int, tuple[str, datetime, str | None]]:
@@ -507,7 +542,8 @@ def _today_counts(session: Session, doc: ScoringModelDoc, now: float) -> tuple[i
     by_id = {r.id: r for r in rows}
     order = [by_id[i] for i in scores.get_column("lead_id").to_list()]
     kw = {"grade": scores.get_column("fit_grade").to_numpy(), "engagement": scores.get_column("engagement_score").to_numpy(),
-          "intent": scores.get_column("intent_score").to_numpy(), "score": scores.get_column("score").to_numpy()}
+          "intent": scores.get_column("intent_score").to_numpy(), "score": scores.get_column("score").to_numpy(),
+          "probability": _probabilities(session, doc, scores.get_column("lead_id").to_numpy())}
     mql = meets(doc.lifecycle.mql, **kw)
     if doc.lifecycle.sql.auto:
         bant = np.array([all((r.bant_budget, r.bant_authority, r.bant_need, r.bant_timeline)) for r in order])

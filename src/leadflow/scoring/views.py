@@ -136,6 +136,8 @@ def threshold_parts(t: Threshold) -> list[str]:
         parts.append(f"intent ≥ {t.min_intent:g}")
     if t.min_score is not None:
         parts.append(f"score ≥ {t.min_score:g}")
+    if t.min_probability is not None:
+        parts.append(f"chance to convert ≥ {t.min_probability:.0%}")
     return parts
 
 
