@@ -82,11 +82,16 @@ def test_models_match_the_migrated_schema(fresh_engine):
     def search_structure(d) -> bool:
         # Created by hand in the migration: the search structures (FTS5 / lead_search) and, on
         # PostgreSQL, the sort indexes rebuilt NULLS FIRST (leads/search.py).
-        from leadflow.leads.search import PG_NULLS_FIRST_INDEXES, PG_SCORE_SORT_INDEXES
+        from leadflow.leads.search import (
+            PG_NULLS_FIRST_INDEXES,
+            PG_PREDICTION_SORT_INDEXES,
+            PG_SCORE_SORT_INDEXES,
+        )
 
         name = getattr(d[1], "name", "") if isinstance(d, tuple) and len(d) > 1 else ""
         return bool(name) and (name.startswith("leads_fts") or name.startswith(("lead_search", "ix_lead_search"))
-                               or (fresh_engine.dialect.name == "postgresql" and name in {**PG_NULLS_FIRST_INDEXES, **PG_SCORE_SORT_INDEXES}))
+                               or (fresh_engine.dialect.name == "postgresql" and name in {**PG_NULLS_FIRST_INDEXES, **PG_SCORE_SORT_INDEXES,
+                                                                                 **PG_PREDICTION_SORT_INDEXES}))
 
     assert [d for d in diff if not search_structure(d)] == []
 

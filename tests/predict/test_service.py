@@ -209,3 +209,22 @@ def test_sales_activity_events_are_never_features(history):
         row = get_version(s, version=version)
     assert not any("meeting" in f for f in row.features)
     assert "sales activity" in row.report["dropped"]["events.meeting"]
+
+
+def test_probability_can_drive_the_mql_threshold(history):
+    from leadflow.scoring.service import activate_model_version, create_model_version
+
+    version = _train()
+    with get_sessionmaker()() as s:
+        activate_version(s, version=version, compared=True)
+        s.commit()
+    predict_everyone(get_engine())
+    with get_sessionmaker()() as s, s.begin():
+        row = create_model_version(s, data={"name": "Chance decides", "lifecycle": {"mql": {"min_probability": 0.5}}})
+        activate_model_version(s, version=row.version, rescore=True)
+    with get_sessionmaker()() as s:
+        rows = s.execute(select(Lead.id, Lead.stage, Lead.conversion_probability)
+                         .where(Lead.id.in_(history["open"]))).all()
+    assert {r.stage for r in rows if r.conversion_probability >= 0.5} == {"mql"}
+    assert {r.stage for r in rows if r.conversion_probability < 0.5} == {"prospect"}
+    assert any(r.stage == "mql" for r in rows) and any(r.stage == "prospect" for r in rows)

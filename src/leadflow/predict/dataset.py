@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -115,29 +116,30 @@ def features_of(spec: DatasetSpec, *, leads: pl.DataFrame, events: pl.DataFrame)
     )
     if not spec.event_types:
         return out
-    counted = (
+    types = list(spec.event_types)
+    per_type = (
         events.select("lead_id", "type", "t")
-        .filter(pl.col("type").is_in(list(spec.event_types)))
+        .filter(pl.col("type").is_in(types))
         .join(out.select("lead_id", "cutoff"), on="lead_id", how="inner")
         .filter(pl.col("t") < pl.col("cutoff"))
         .with_columns(recent=pl.col("t") >= pl.col("cutoff") - RECENT_DAYS * SECONDS_PER_DAY)
+        .group_by("lead_id", "type")
+        .agg(total=pl.len().cast(pl.Float64), recent=pl.col("recent").sum().cast(pl.Float64), last=pl.col("t").max())
     )
-    per_type = counted.group_by("lead_id", "type").agg(total=pl.len(), recent=pl.col("recent").sum())
-    last = counted.group_by("lead_id").agg(last=pl.col("t").max())
-    columns = []
-    for t in spec.event_types:
-        one = per_type.filter(pl.col("type") == t).select(
-            "lead_id", pl.col("total").alias(f"events.{t}_total"),
-            pl.col("recent").cast(pl.UInt32).alias(f"events.{t}_{RECENT_DAYS}d"))
-        columns.append(one)
-    for one in columns:
-        out = out.join(one, on="lead_id", how="left")
-    out = out.join(last, on="lead_id", how="left").with_columns(
-        ((pl.col("cutoff") - pl.col("last")) / SECONDS_PER_DAY).round(2).alias("events.days_since_last"),
-    ).drop("last")
-    # No event of a type before the cutoff is a count of zero, not an unknown.
-    counts = [c for t in spec.event_types for c in (f"events.{t}_total", f"events.{t}_{RECENT_DAYS}d")]
-    return out.with_columns(pl.col(counts).fill_null(0).cast(pl.Float64))
+    # One row per lead: a total and a recent count per type, and the last event's time.
+    wide = per_type.lazy().pivot(on="type", on_columns=types, index="lead_id", values=["total", "recent"],
+                                 aggregate_function=None, separator="|").collect()
+    names = {f"{v}|{t}": f"events.{t}_{'total' if v == 'total' else f'{RECENT_DAYS}d'}"
+             for t in types for v in ("total", "recent")}
+    last = per_type.group_by("lead_id").agg(last=pl.col("last").max())
+    counts = list(names.values())
+    return (
+        out.join(wide.rename(names), on="lead_id", how="left").join(last, on="lead_id", how="left")
+        .with_columns(((pl.col("cutoff") - pl.col("last")) / SECONDS_PER_DAY).round(2).alias("events.days_since_last"),
+                      # No event of a type before the cutoff is a count of zero, not an unknown.
+                      pl.col(counts).fill_null(0.0))
+        .select("lead_id", "cutoff", *spec.columns())
+    )
 
 
 def label_leads(meta: pl.DataFrame, *, positive_stages: Sequence[str], negative_stages: Sequence[str]) -> pl.Series:
@@ -230,15 +232,18 @@ def load_frames(engine: Engine, *, spec: DatasetSpec, now: datetime, positive_st
     from leadflow.scoring import loader
 
     fields = [*_META_FIELDS, *spec.lead_fields, *(f"properties.{k}" for k in spec.property_keys)]
-    meta = loader.load_lead_frame(engine, fields=list(dict.fromkeys(fields)), lead_ids=lead_ids)
-    with Session(engine) as session:
-        exits = _exit_times(session, stages=[*positive_stages, *negative_stages], lead_ids=lead_ids)
+    # The leads and the events are read at once, by two helper processes (a core each).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        events_read = pool.submit(loader.load_event_frame, engine, types=list(spec.event_types), prop_keys=[],
+                                  lead_ids=lead_ids, until=now) if spec.event_types else None
+        meta = loader.load_lead_frame(engine, fields=list(dict.fromkeys(fields)), lead_ids=lead_ids)
+        with Session(engine) as session:
+            exits = _exit_times(session, stages=[*positive_stages, *negative_stages], lead_ids=lead_ids)
+        events = (events_read.result() if events_read is not None
+                  else pl.DataFrame(schema={"lead_id": pl.Int64, "type": pl.String, "t": pl.Float64}))
     now_s = (now - _EPOCH).total_seconds()
     y = label_leads(meta, positive_stages=positive_stages, negative_stages=negative_stages)
     leads = _with_cutoffs(meta, exits, now=now_s, y=y)
-    events = (loader.load_event_frame(engine, types=list(spec.event_types), prop_keys=[], lead_ids=lead_ids,
-                                      until=now)
-              if spec.event_types else pl.DataFrame(schema={"lead_id": pl.Int64, "type": pl.String, "t": pl.Float64}))
     frame = features_of(spec, leads=leads, events=events)
     return frame.join(leads.select("lead_id", "y", _seconds("created_at").alias("created")), on="lead_id", how="left")
 

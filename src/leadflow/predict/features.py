@@ -9,6 +9,7 @@ code 1 pools the values too rare to learn from and any value never seen in train
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -116,12 +117,23 @@ class ColumnSpec:
         out.update({v: float(FIRST_LEVEL_CODE + i) for i, v in enumerate(self.levels)})
         return out
 
+    def mapping_series(self) -> tuple[pl.Series, pl.Series]:
+        """`mapping()` as (values, codes) Series, built once per column: pricing one lead at a time
+        would otherwise spend most of its time turning the same dict into Series."""
+        return _mapping_series(self)
+
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "levels": list(self.levels), "rare": list(self.rare)}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> ColumnSpec:
         return cls(str(data["name"]), str(data["kind"]), tuple(data.get("levels", ())), tuple(data.get("rare", ())))
+
+
+@functools.lru_cache(maxsize=4096)
+def _mapping_series(spec: ColumnSpec) -> tuple[pl.Series, pl.Series]:
+    mapping = spec.mapping()
+    return pl.Series(list(mapping), dtype=pl.String), pl.Series(list(mapping.values()), dtype=pl.Float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +181,7 @@ class FeatureSet:
             else:
                 value = category_expr(spec.name, dtype)
                 expr = pl.when(value.is_null()).then(pl.lit(float(MISSING_CODE))).otherwise(
-                    value.replace_strict(spec.mapping(), default=_UNSEEN, return_dtype=pl.Float64))
+                    value.replace_strict(*spec.mapping_series(), default=_UNSEEN, return_dtype=pl.Float64))
             exprs.append(expr.alias(f"f{i}"))
         if not exprs:
             return Encoded(np.empty((frame.height, 0)), np.empty((frame.height, 0), dtype=bool), [])

@@ -303,10 +303,40 @@ def predict_everyone(engine: Engine, *, now: datetime | None = None) -> int:
     p = model.predict(frame.select(spec.columns()))
     ids = frame.get_column("lead_id").to_numpy()
     with Session(engine) as session, session.begin():
-        for start in range(0, len(ids), CHUNK * 10):
-            _write(session, lead_ids=ids[start:start + CHUNK * 10], probability=p[start:start + CHUNK * 10],
-                   version=version, at=when)
+        _write_bulk(session, lead_ids=ids, probability=p, version=version, at=when)
     return len(ids)
+
+
+def _write_bulk(session: Session, *, lead_ids: np.ndarray, probability: np.ndarray, version: int,
+                at: datetime) -> int:
+    """Store many probabilities at once: a temporary table, then one UPDATE ... FROM; rows changed.
+
+    A lead whose stored probability is already this version's and the same is left alone.
+    """
+    cursor = session.connection().connection.driver_connection.cursor()
+    rows = zip(lead_ids.tolist(), np.round(probability, 6).tolist(), strict=True)
+    unchanged = ("leads.prediction_version IS NOT DISTINCT FROM {v} AND "
+                 "leads.conversion_probability IS NOT DISTINCT FROM p.probability")
+    if session.get_bind().dialect.name == "postgresql":
+        cursor.execute("CREATE TEMP TABLE predicted_rows (lead_id bigint, probability float8) ON COMMIT DROP")
+        with cursor.copy("COPY predicted_rows (lead_id, probability) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute("UPDATE leads SET conversion_probability = p.probability, prediction_version = %s, "
+                       "predicted_at = %s FROM predicted_rows AS p WHERE leads.id = p.lead_id AND NOT ("
+                       + unchanged.format(v="%s") + ")", (version, at, version))
+        return cursor.rowcount
+    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS predicted_rows (lead_id INTEGER PRIMARY KEY, probability REAL)")
+    cursor.execute("DELETE FROM temp.predicted_rows")
+    cursor.executemany("INSERT INTO temp.predicted_rows VALUES (?, ?)", rows)
+    # SQLite spells IS NOT DISTINCT FROM as IS.
+    cursor.execute("UPDATE leads SET conversion_probability = p.probability, prediction_version = ?, "
+                   "predicted_at = ? FROM temp.predicted_rows AS p WHERE leads.id = p.lead_id AND NOT ("
+                   + unchanged.format(v="?").replace("IS NOT DISTINCT FROM", "IS") + ")",
+                   (version, at.strftime("%Y-%m-%d %H:%M:%S.%f"), version))
+    changed = cursor.rowcount
+    cursor.execute("DELETE FROM temp.predicted_rows")
+    return changed
 
 
 def explain_lead(session: Session, *, lead_id: int, version: int | None = None, now: datetime | None = None,
