@@ -96,6 +96,12 @@ def create_app() -> FastAPI:
     async def _scoring_error(request: Request, exc: ScoringError) -> JSONResponse:
         return field_error(exc.status, exc.field, str(exc))
 
+    from leadflow.kpi.schemas import KpiError
+
+    @app.exception_handler(KpiError)
+    async def _kpi_error(request: Request, exc: KpiError) -> JSONResponse:
+        return field_error(exc.status, exc.field, str(exc))
+
     from leadflow.predict.service import PredictServiceError
 
     @app.exception_handler(PredictServiceError)
@@ -155,7 +161,7 @@ def _optional_view_modules():
     for name in ("leadflow.leads.views", "leadflow.campaigns.views", "leadflow.auth.views",
                  "leadflow.capture.api", "leadflow.capture.views", "leadflow.lifecycle.api",
                  "leadflow.lifecycle.views", "leadflow.scoring.api", "leadflow.scoring.views",
-                 "leadflow.predict.api", "leadflow.predict.views"):
+                 "leadflow.predict.api", "leadflow.predict.views", "leadflow.kpi.api"):
         try:
             yield importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -21,6 +21,7 @@ def _register_domain_apps() -> None:
     from leadflow.campaigns.cli import app as campaigns_app
     from leadflow.capture.cli import forms_app, submissions_app
     from leadflow.demo.cli import register as register_demo
+    from leadflow.kpi.cli import app as kpi_app
     from leadflow.leads.cli import app as leads_app
     from leadflow.lifecycle.cli import register as register_lifecycle
     from leadflow.predict.cli import app as predict_app
@@ -34,6 +35,7 @@ def _register_domain_apps() -> None:
     register_lifecycle(leads_app)
     app.add_typer(score_app, name="score")
     app.add_typer(predict_app, name="predict")
+    app.add_typer(kpi_app, name="kpi")
 
 
 def _print_version(value: bool) -> None:

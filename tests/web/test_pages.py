@@ -79,8 +79,8 @@ def test_dashboard_shows_real_numbers(ui, db):
     db.commit()
     r = ui.get("/")
     assert r.status_code == 200
-    assert re.search(r'kpi-value">\s*4\s*<', r.text)
-    assert "25.0 %" in r.text  # 1 customer of 4 leads
+    assert re.search(r'data-kpi="leads">\s*4\s*<', r.text)
+    assert re.search(r'data-kpi="conversion_rate">\s*25.0 %\s*<', r.text)  # 1 customer of 4 leads
     assert "buyer@corp.io" in r.text
     assert 'href="#main"' in r.text and 'aria-current="page"' in r.text
 

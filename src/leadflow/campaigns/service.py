@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -83,6 +84,22 @@ def record_spend(session: Session, *, campaign: Campaign, entries: list[SpendIn]
             row.amount = e.amount
     session.flush()
     return len(entries)
+
+
+MAX_SPEND_RANGE_DAYS = 366  # one form entry covers at most a year: a longer range is more likely a typo
+
+
+def record_daily_spend(session: Session, *, campaign: Campaign, first_day: date, last_day: date | None,
+                       amount: Decimal) -> int:
+    """Set AMOUNT as the spend of every day from FIRST_DAY to LAST_DAY (inclusive); the number of days."""
+    last_day = last_day or first_day
+    if last_day < first_day:
+        raise CampaignError("the last day is before the first day", field="last_day")
+    days = (last_day - first_day).days + 1
+    if days > MAX_SPEND_RANGE_DAYS:
+        raise CampaignError(f"at most {MAX_SPEND_RANGE_DAYS} days at once ({days} given)", field="last_day")
+    return record_spend(session, campaign=campaign, entries=[
+        SpendIn(day=first_day + timedelta(days=i), amount=amount) for i in range(days)])
 
 
 def list_spend(session: Session, *, campaign_id: int) -> list[CampaignSpend]:

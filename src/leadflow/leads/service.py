@@ -399,6 +399,9 @@ def list_leads(
     return total, session.scalars(stmt).all()
 
 
+def list_latest_leads(session: Session, *, filter: LeadFilter, limit: int = 10) -> Sequence[Lead]:
+    """The newest LIMIT leads matching FILTER (no count: for a short list beside other figures)."""
+    return session.scalars(_filtered(session, filter).order_by(Lead.created_at.desc(), Lead.id.desc()).limit(limit)).all()
 
 
 # ---- timeline --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -58,6 +58,11 @@ def _naive_utc_to_local(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(tz)
+
+
+def local_today() -> date:
+    """Today's date in the workspace's time zone."""
+    return datetime.now(UTC).astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
 def local_dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

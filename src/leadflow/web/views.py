@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from leadflow.auth.deps import DB, UiUser
 from leadflow.auth.service import authenticate
 from leadflow.auth.sessions import csrf_ok, end_session, read_session, start_session
-from leadflow.web.render import NAV, csrf_failed, render
+from leadflow.web.render import NAV, csrf_failed, local_today, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,9 +57,10 @@ def logout(request: Request, csrf_token: str = Form("")) -> RedirectResponse | H
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, user: UiUser, db: DB) -> HTMLResponse:
-    from leadflow.web.dashboard import dashboard_context
+    from leadflow.web.dashboard import dashboard_context, parse_filters
 
-    return render(request, "dashboard.html", dashboard_context(db), active="dashboard")
+    filters = parse_filters(request.query_params, today=local_today())
+    return render(request, "dashboard.html", dashboard_context(db, filters=filters), active="dashboard")
 
 
 _COMING = {

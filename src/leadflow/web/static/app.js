@@ -312,3 +312,98 @@
     });
   });
 })();
+
+/* Dashboard: a filter applies as soon as it changes; the figures are fetched and swapped in
+   without a reload, and the address follows (so the view stays a link). Without JavaScript the
+   same form is submitted with its Apply button. */
+(function () {
+  "use strict";
+
+  var form = document.querySelector("[data-dash-form]");
+  var body = document.querySelector("[data-dash-body]");
+  if (!form || !body || !window.fetch || !window.DOMParser || !window.URLSearchParams) { return; }
+  var latest = 0;
+
+  function formUrl() {
+    var params = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) { if (value !== "") { params.append(key, value); } });
+    var query = params.toString();
+    return form.getAttribute("action") + (query ? "?" + query : "");
+  }
+
+  function swap(doc) {
+    var fresh = doc.querySelector("[data-dash-body]");
+    if (!fresh) { return false; }
+    body.innerHTML = fresh.innerHTML;
+    ["#dash-scope", "[data-dash-presets]"].forEach(function (sel) {
+      var here = document.querySelector(sel), there = doc.querySelector(sel);
+      if (here && there) { here.innerHTML = there.innerHTML; }
+    });
+    var link = document.querySelector("[data-leads-link]"), freshLink = doc.querySelector("[data-leads-link]");
+    if (link && freshLink) { link.setAttribute("href", freshLink.getAttribute("href")); }
+    // The server resolves presets and "Auto" periods: show its dates and labels in the form.
+    form.querySelectorAll("input, select").forEach(function (el) {
+      var twin = el.id && doc.getElementById(el.id);
+      if (!twin) { return; }
+      if (el.tagName === "SELECT") {
+        Array.prototype.forEach.call(el.options, function (opt, i) {
+          if (twin.options[i]) { opt.textContent = twin.options[i].textContent; }
+        });
+        el.value = twin.value;
+      } else if (el.type !== "hidden") {
+        el.value = twin.value;
+      }
+    });
+    document.title = doc.title;
+    return true;
+  }
+
+  function load(url, push) {
+    var mine = ++latest;
+    body.setAttribute("aria-busy", "true");
+    fetch(url, {credentials: "same-origin", headers: {"Accept": "text/html"}}).then(function (response) {
+      return response.text();
+    }).then(function (html) {
+      if (mine !== latest) { return; }
+      if (!swap(new DOMParser().parseFromString(html, "text/html"))) { window.location.href = url; return; }
+      if (push) { history.pushState({dashboard: true}, "", url); }
+    }).catch(function () {
+      window.location.href = url;  // the page without JavaScript: same filters, full reload
+    }).then(function () {
+      if (mine === latest) { body.removeAttribute("aria-busy"); }
+    });
+  }
+
+  // A date being typed changes with each part of it: wait for a pause before asking.
+  var DATE_DELAY_MS = 600;
+  var dateTimer = null;
+  form.addEventListener("change", function (e) {
+    clearTimeout(dateTimer);
+    if (e.target.type === "date") {
+      dateTimer = setTimeout(function () { load(formUrl(), true); }, DATE_DELAY_MS);
+    } else {
+      load(formUrl(), true);
+    }
+  });
+  form.addEventListener("submit", function (e) { e.preventDefault(); load(formUrl(), true); });
+  document.querySelector("[data-dash-presets]").addEventListener("click", function (e) {
+    var a = e.target.closest("a[href]");
+    if (!a || e.metaKey || e.ctrlKey || e.shiftKey || e.button) { return; }
+    e.preventDefault();
+    load(a.getAttribute("href"), true);
+  });
+  window.addEventListener("popstate", function () { load(window.location.pathname + window.location.search, false); });
+
+  // Print: every chart's table goes on paper too; folded again afterwards.
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    opened = Array.prototype.filter.call(document.querySelectorAll(".dash-details:not([open])"), function (d) {
+      d.open = true;
+      return true;
+    });
+  });
+  window.addEventListener("afterprint", function () { opened.forEach(function (d) { d.open = false; }); opened = []; });
+  document.querySelectorAll("[data-print]").forEach(function (btn) {
+    btn.addEventListener("click", function () { window.print(); });
+  });
+})();
